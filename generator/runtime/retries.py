@@ -10,7 +10,7 @@ import email.utils
 import math
 import random
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 import httpx
 
@@ -103,8 +103,8 @@ def _retry_after(headers: httpx.Headers, now: Callable[[], datetime] | None) -> 
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:  # "-0000" means UTC with unknown local zone
-        when = when.replace(tzinfo=UTC)
-    current = now() if now is not None else datetime.now(UTC)
+        when = when.replace(tzinfo=timezone.utc)
+    current = now() if now is not None else datetime.now(timezone.utc)
     return max((when - current).total_seconds(), 0.0)
 
 

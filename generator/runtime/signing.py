@@ -19,7 +19,7 @@ import binascii
 import hashlib
 import hmac
 from collections.abc import Callable, Generator, Mapping
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 import httpx
 
@@ -81,9 +81,9 @@ def utc_timestamp(now: datetime | None = None) -> str:
     A naive ``now`` is taken to be UTC already.
     """
     if now is None:
-        now = datetime.now(UTC)
+        now = datetime.now(timezone.utc)
     elif now.tzinfo is not None:
-        now = now.astimezone(UTC)
+        now = now.astimezone(timezone.utc)
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
 
 

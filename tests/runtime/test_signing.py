@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import base64
 import string
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 from urllib.parse import quote
 
@@ -41,7 +41,7 @@ CALLBACK_AUTHORIZATION = f"application {CALLBACK_KEY}:{CALLBACK_SIGNATURE}"
 SDK_KEY = "my-key-id"
 SDK_SECRET = "bXkta2V5LXNlY3JldA=="
 SDK_TIMESTAMP = "2023-11-22T09:10:11.999Z"
-SDK_NOW = datetime(2023, 11, 22, 9, 10, 11, 999_000, tzinfo=UTC)
+SDK_NOW = datetime(2023, 11, 22, 9, 10, 11, 999_000, tzinfo=timezone.utc)
 SDK_PATH = "/path/pathParamValue"
 SDK_POST_BODY = b'{"identity":{"type":"number","endpoint":"+33444555666"},"method":"sms"}'
 SDK_POST_AUTHORIZATION = "Application my-key-id:QP3OzQZVzRZAEev6DBLvJkgpiqyZPuXYsc7oyjUV0K8="
@@ -256,8 +256,8 @@ def test_base_path_prefix_is_signed() -> None:
     ("now", "expected"),
     [
         (SDK_NOW, SDK_TIMESTAMP),
-        (datetime(2023, 11, 22, 9, 10, 11, 999_999, tzinfo=UTC), "2023-11-22T09:10:11.999Z"),
-        (datetime(2023, 11, 22, 9, 10, 11, tzinfo=UTC), "2023-11-22T09:10:11.000Z"),
+        (datetime(2023, 11, 22, 9, 10, 11, 999_999, tzinfo=timezone.utc), "2023-11-22T09:10:11.999Z"),
+        (datetime(2023, 11, 22, 9, 10, 11, tzinfo=timezone.utc), "2023-11-22T09:10:11.000Z"),
         (datetime(2023, 11, 22, 11, 10, 11, 5_000, tzinfo=timezone(timedelta(hours=2))), "2023-11-22T09:10:11.005Z"),
         (datetime(2023, 11, 22, 9, 10, 11, 123_456), "2023-11-22T09:10:11.123Z"),  # naive: taken as UTC
     ],
@@ -267,10 +267,10 @@ def test_utc_timestamp(now: datetime, expected: str) -> None:
 
 
 def test_utc_timestamp_defaults_to_now() -> None:
-    before = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
+    before = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(seconds=1)
     stamp = utc_timestamp()
     assert stamp.endswith("Z") and len(stamp) == len(SDK_TIMESTAMP)
-    assert datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC) >= before
+    assert datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc) >= before
 
 
 # --- parsing and verification ------------------------------------------------------------
@@ -383,7 +383,7 @@ _content_types = st.one_of(
     ),
     st.text(_HEADER_SAFE, min_size=1, max_size=40).filter(lambda s: s == s.strip()),
 )
-_times = st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC))
+_times = st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(timezone.utc))
 _secrets = st.binary(min_size=1, max_size=64).map(lambda raw: base64.b64encode(raw).decode())
 _keys = st.one_of(st.uuids().map(str), st.text(string.ascii_letters + string.digits + "-_", min_size=1, max_size=20))
 
