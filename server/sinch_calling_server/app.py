@@ -1,0 +1,116 @@
+"""``create_app``: assemble spec, applications, store and backend into one ASGI app."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from .auth import DEFAULT_MAX_SKEW, Application, Authenticator, demo_application
+from .pipeline import DEFAULT_MAX_BODY, Backend, Pipeline
+from .simulation import Simulation, load_fixtures
+from .spec import compile_spec, load_spec
+from .store import Store, open_store
+
+__all__ = ["Mode", "create_app"]
+
+log = logging.getLogger("sinch_calling_server")
+
+Mode = Literal["simulate", "replay", "record"]
+
+
+def _applications(applications: Iterable[Application] | Mapping[str, str] | None) -> list[Application]:
+    if applications is None:
+        return []
+    if isinstance(applications, Mapping):
+        return [Application(k, v) for k, v in applications.items()]
+    return list(applications)
+
+
+def create_app(
+    *,
+    spec: str | Path | Mapping[str, Any] | None = None,
+    applications: Iterable[Application] | Mapping[str, str] | None = None,
+    store: Store | None = None,
+    state: str | Path | None = None,
+    mode: Mode = "simulate",
+    recordings: str | Path | None = None,
+    fallback: Literal["error", "simulate"] = "error",
+    upstream: str | None = None,
+    upstream_application: Application | None = None,
+    upstream_basic: bool = False,
+    fixtures: str | Path | None = None,
+    clock: Callable[[], float] | None = None,
+    id_factory: Callable[[], str] | None = None,
+    max_skew: float = DEFAULT_MAX_SKEW,
+    max_body: int = DEFAULT_MAX_BODY,
+    validate_responses: bool = False,
+) -> Pipeline:
+    """Build the server as an ASGI application.
+
+    spec: the OpenAPI document (path or mapping); default: ``sinch_calling/openapi.yaml``.
+    applications: the credentials accepted (key -> base64 secret, or ``Application`` objects);
+        when empty, a demo application is created (and kept in the store) and logged.
+    store / state: a ``Store`` object, or a SQLite file path; default in memory.
+    mode: ``simulate`` (default), ``replay`` (answer from ``recordings``; unmatched requests get
+        an error, or go to the simulation with ``fallback="simulate"``), or ``record`` (forward
+        to ``upstream`` re-signed with ``upstream_application``, save to ``recordings``).
+    fixtures: a folder whose numbers.yaml / rates.yaml / calls.yaml replace the packaged ones.
+    clock: epoch seconds, for the simulation and the timestamp check (default ``time.time``).
+    validate_responses: check every response against the spec; a violation becomes a 500
+        and is listed in ``app.violations`` (for tests).
+    """
+    compiled = compile_spec(load_spec(spec))
+    now = clock or time.time
+    the_store = store if store is not None else open_store(state)
+    apps = _applications(applications)
+    demo = None
+    if not apps:
+        demo = _demo_application(the_store)
+        apps = [demo]
+    authenticator = Authenticator(apps, now, max_skew)
+    backend: Backend
+    simulation: Simulation | None = None
+    if mode == "simulate" or (mode == "replay" and fallback == "simulate"):
+        simulation = Simulation(the_store, load_fixtures(fixtures), now, [a.key for a in apps], id_factory)
+    if mode == "simulate":
+        assert simulation is not None
+        backend = simulation
+    elif mode == "replay":
+        from .recordings import Replayer
+
+        if recordings is None:
+            raise ValueError("replay mode needs a recordings folder")
+        backend = Replayer.from_directory(recordings, fallback=simulation)
+    elif mode == "record":
+        from .recordings import Recorder
+
+        if recordings is None or upstream is None or upstream_application is None:
+            raise ValueError("record mode needs recordings, upstream and upstream_application")
+        backend = Recorder(recordings, upstream, upstream_application, compiled, basic=upstream_basic)
+    else:
+        raise ValueError(f"unknown mode {mode!r}")
+    app = Pipeline(
+        compiled,
+        authenticator,
+        backend,
+        max_body=max_body,
+        validate_responses=validate_responses,
+        on_shutdown=the_store.close,
+    )
+    app.demo_application = demo
+    return app
+
+
+def _demo_application(store: Store) -> Application:
+    """The demo application of this store: created once, so a --state file keeps it."""
+    with store.transaction():
+        saved = store.get("meta", "demo-application")
+        if saved is not None:
+            app = Application(str(saved["key"]), str(saved["secret"]))
+        else:
+            app = demo_application()
+            store.put("meta", "demo-application", {"key": app.key, "secret": app.secret})
+    return app

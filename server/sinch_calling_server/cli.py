@@ -1,0 +1,184 @@
+"""``sinch-calling-server``: run the stand-in Calling API server.
+
+Examples::
+
+    sinch-calling-server --spec spec/calling-api.yaml --app KEY:BASE64SECRET --port 8080
+    sinch-calling-server --state state.db                  # survives restarts, even kill -9
+    sinch-calling-server --mode replay --recordings DIR --fallback simulate
+    sinch-calling-server --mode record --recordings DIR --upstream https://calling.api.sinch.com \\
+        --upstream-app KEY:SECRET
+
+Credentials come from ``--app`` (repeatable), a ``--config`` file (``applications: [{key,
+secret}]``), or ``SINCH_APPLICATION_KEY``/``SINCH_APPLICATION_SECRET``; with none, a demo
+application is created and its credentials are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .app import create_app
+from .auth import DEFAULT_MAX_SKEW, Application, parse_app_option
+from .pipeline import DEFAULT_MAX_BODY, Pipeline
+from .spec import SpecError
+
+__all__ = ["app_from_env", "build_parser", "main"]
+
+# Settings travel to worker processes (several workers, or granian) through this variable.
+CONFIG_ENV = "SINCH_CALLING_SERVER_SETTINGS"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sinch-calling-server",
+        description="A spec-driven stand-in server for the Sinch Calling API v1.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("Examples::", 1)[1] if __doc__ else None,
+    )
+    parser.add_argument("--host", default=None, help="interface to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=None, help="port (default 8080; 0 picks a free one)")
+    parser.add_argument("--spec", help="OpenAPI document (default: the copy inside the sinch_calling package)")
+    parser.add_argument("--app", action="append", default=[], metavar="KEY:SECRET", help="accepted application")
+    parser.add_argument("--config", help="YAML/JSON file: applications, and any option below by its long name")
+    parser.add_argument("--state", help="SQLite file for the state (default: in memory)")
+    parser.add_argument("--mode", choices=["simulate", "replay", "record"], default=None)
+    parser.add_argument("--recordings", help="folder of YAML cassettes (replay, record)")
+    parser.add_argument("--fallback", choices=["error", "simulate"], default=None, help="replay: unmatched requests")
+    parser.add_argument("--upstream", help="record: base URL of the real API")
+    parser.add_argument("--upstream-app", metavar="KEY:SECRET", help="record: credentials for the upstream")
+    parser.add_argument("--upstream-basic", action="store_true", default=None, help="record: use Basic upstream")
+    parser.add_argument("--fixtures", help="folder overriding numbers.yaml / rates.yaml / calls.yaml")
+    parser.add_argument("--max-skew", type=float, default=None, help=f"seconds (default {DEFAULT_MAX_SKEW:.0f})")
+    parser.add_argument("--max-body", type=int, default=None, help=f"bytes (default {DEFAULT_MAX_BODY})")
+    parser.add_argument("--server", choices=["granian", "uvicorn"], default=None, help="HTTP server (default granian)")
+    parser.add_argument("--workers", type=int, default=None, help="worker processes (needs --state when > 1)")
+    parser.add_argument("--log-level", default=None, help="debug, info, warning (default), error")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    """Merge config file < environment < command line into plain JSON-able settings."""
+    settings: dict[str, Any] = {}
+    if args.config:
+        text = Path(args.config).read_text(encoding="utf-8")
+        loaded = yaml.safe_load(text) or {}
+        if not isinstance(loaded, dict):
+            raise ValueError("the config file must be a mapping")
+        settings.update({str(k).replace("-", "_"): v for k, v in loaded.items()})
+    apps: list[dict[str, str]] = []
+    for item in settings.pop("applications", None) or []:
+        app = parse_app_option(f"{item['key']}:{item['secret']}") if isinstance(item, dict) else parse_app_option(item)
+        apps.append({"key": app.key, "secret": app.secret})
+    env_key, env_secret = os.environ.get("SINCH_APPLICATION_KEY"), os.environ.get("SINCH_APPLICATION_SECRET")
+    if env_key and env_secret:
+        app = parse_app_option(f"{env_key}:{env_secret}")
+        apps.append({"key": app.key, "secret": app.secret})
+    for value in args.app:
+        app = parse_app_option(value)
+        apps.append({"key": app.key, "secret": app.secret})
+    settings["applications"] = apps
+    for name in (
+        "host", "port", "spec", "state", "mode", "recordings", "fallback", "upstream", "upstream_app",
+        "upstream_basic", "fixtures", "max_skew", "max_body", "server", "workers", "log_level",
+    ):  # fmt: skip
+        value = getattr(args, name)
+        if value is not None:
+            settings[name] = value
+    if settings.get("upstream_app"):
+        app = parse_app_option(str(settings["upstream_app"]))
+        settings["upstream_app"] = {"key": app.key, "secret": app.secret}
+    return settings
+
+
+def _app_from_settings(settings: dict[str, Any]) -> Pipeline:
+    upstream = settings.get("upstream_app")
+    return create_app(
+        spec=settings.get("spec"),
+        applications=[Application(a["key"], a["secret"]) for a in settings.get("applications", [])],
+        state=settings.get("state"),
+        mode=settings.get("mode", "simulate"),
+        recordings=settings.get("recordings"),
+        fallback=settings.get("fallback", "error"),
+        upstream=settings.get("upstream"),
+        upstream_application=Application(upstream["key"], upstream["secret"]) if upstream else None,
+        upstream_basic=bool(settings.get("upstream_basic", False)),
+        fixtures=settings.get("fixtures"),
+        max_skew=float(settings.get("max_skew", DEFAULT_MAX_SKEW)),
+        max_body=int(settings.get("max_body", DEFAULT_MAX_BODY)),
+    )
+
+
+def app_from_env() -> Pipeline:
+    """ASGI factory for worker processes: settings come from ``SINCH_CALLING_SERVER_SETTINGS``."""
+    return _app_from_settings(json.loads(os.environ.get(CONFIG_ENV, "{}")))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = _settings(args)
+        workers = int(settings.get("workers", 1))
+        if workers > 1 and not settings.get("state"):
+            raise ValueError("--workers > 1 needs --state FILE: workers share their state through it")
+        # Build once here: refuses a bad spec or settings before any worker starts, and makes
+        # (and stores) the demo application so that every worker agrees on it.
+        app = _app_from_settings(settings)
+    except (ValueError, OSError, SpecError, yaml.YAMLError) as exc:
+        print(f"sinch-calling-server: {exc}", file=sys.stderr)
+        return 2
+    if app.demo_application is not None:
+        demo = app.demo_application
+        print("No application configured; created a demo application:", flush=True)
+        print(f"  SINCH_APPLICATION_KEY={demo.key}", flush=True)
+        print(f"  SINCH_APPLICATION_SECRET={demo.secret}", flush=True)
+        settings["applications"] = [{"key": demo.key, "secret": demo.secret}]
+    host = str(settings.get("host", "127.0.0.1"))
+    port = int(settings.get("port", 8080))
+    level = str(settings.get("log_level", "warning")).lower()
+    server = settings.get("server", "granian")
+    if workers == 1 and server == "uvicorn":
+        import uvicorn
+
+        uvicorn.run(app, host=host, port=port, log_level=level, access_log=level == "debug")
+        return 0
+    app.close()
+    os.environ[CONFIG_ENV] = json.dumps(settings)
+    if server == "uvicorn":
+        import uvicorn
+
+        uvicorn.run(
+            "sinch_calling_server.cli:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=level,
+            access_log=level == "debug",
+        )
+        return 0
+    from granian.constants import Interfaces
+    from granian.server import Server
+
+    Server(
+        "sinch_calling_server.cli:app_from_env",
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,
+        workers=workers,
+        factory=True,
+        log_level=level,  # type: ignore[arg-type]
+        log_access=level == "debug",
+    ).serve()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

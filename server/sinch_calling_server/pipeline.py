@@ -1,0 +1,338 @@
+"""The request pipeline: one straight line from bytes in to bytes out.
+
+route -> method -> body size -> authenticate -> content type -> parse JSON -> validate
+parameters and body -> backend (simulation, replay or record) -> (optionally) check the
+response against the spec -> send. Every refusal is a Sinch-style JSON error; nothing a
+client sends can produce a traceback.
+
+It is a bare ASGI callable on purpose: no framework request objects, no per-request spec
+walking, so the server stays close to a bare ASGI app in throughput.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import parse_qsl, unquote
+
+from . import errors
+from .auth import Application, Authenticator, Caller
+from .errors import ApiError, error_body, new_reference
+from .spec import CompiledSpec, Operation, Parameter, dumps
+
+__all__ = ["Backend", "Pipeline", "Reply", "Request", "ResponseViolation"]
+
+log = logging.getLogger("sinch_calling_server")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+DEFAULT_MAX_BODY = 256 * 1024
+
+_JSON_HEADERS = [(b"content-type", b"application/json")]
+
+
+@dataclass
+class Request:
+    """A request that passed routing, authentication and validation."""
+
+    operation: Operation
+    method: str
+    raw_path: str
+    query_string: str
+    path_params: dict[str, Any]
+    query: dict[str, Any]
+    headers: dict[str, str]  # lower-case names
+    raw_body: bytes
+    body: Any  # the parsed JSON body, or None
+    caller: Caller
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any = None  # JSON value; None for an empty body
+    headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None  # pre-encoded body (replay, record), sent as is
+
+
+class Backend(Protocol):
+    """What answers a valid request: the simulation, the replayer or the recorder."""
+
+    def handle(self, request: Request) -> Reply | Awaitable[Reply]: ...
+
+
+class ResponseViolation(Exception):
+    """The server produced a response its own spec does not allow (a server bug)."""
+
+
+def _reject_constant(value: str) -> Any:
+    raise ValueError(f"{value} is not valid JSON")
+
+
+def parse_json(raw: bytes) -> Any:
+    """Strict JSON: UTF-8 (or UTF-16/32 with BOM detection), no NaN/Infinity, bounded nesting."""
+    return json.loads(raw, parse_constant=_reject_constant)
+
+
+class Pipeline:
+    """The ASGI application."""
+
+    def __init__(
+        self,
+        spec: CompiledSpec,
+        authenticator: Authenticator,
+        backend: Backend,
+        *,
+        max_body: int = DEFAULT_MAX_BODY,
+        validate_responses: bool = False,
+        on_shutdown: Callable[[], None] | None = None,
+    ) -> None:
+        self.spec = spec
+        self.authenticator = authenticator
+        self.backend = backend
+        self.max_body = max_body
+        self.validate_responses = validate_responses
+        self._on_shutdown = on_shutdown
+        self.violations: list[str] = []
+        self.demo_application: Application | None = None  # set when no credentials were configured
+
+    def close(self) -> None:
+        """Release the store (the ASGI lifespan shutdown does this too)."""
+        if self._on_shutdown is not None:
+            self._on_shutdown()
+            self._on_shutdown = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method: str = scope["method"]
+        try:
+            reply = await self._process(scope, receive, method)
+        except ApiError as exc:
+            reply = Reply(exc.status, error_body(exc.status, exc.code, exc.message), exc.headers)
+        except ResponseViolation as exc:
+            self.violations.append(str(exc))
+            log.error("response violates the spec: %s", exc)
+            reply = Reply(500, error_body(500, errors.INTERNAL_ERROR, "Internal error"))
+        except Exception:
+            reference = new_reference()
+            log.exception("internal error (reference %s)", reference)
+            reply = Reply(500, error_body(500, errors.INTERNAL_ERROR, "Internal error", reference))
+        await self._send(send, reply, method == "HEAD")
+
+    async def _send(self, send: Send, reply: Reply, head: bool) -> None:
+        if reply.raw is not None:
+            payload = reply.raw
+        else:
+            payload = b"" if reply.body is None else dumps(reply.body)
+        headers: list[tuple[bytes, bytes]] = []
+        has_type = False
+        for name, value in reply.headers.items():
+            lower = name.lower()
+            if lower in ("content-length", "transfer-encoding", "connection"):
+                continue
+            has_type = has_type or lower == "content-type"
+            headers.append((lower.encode("latin-1"), value.encode("latin-1", "replace")))
+        if payload and not has_type:
+            headers.extend(_JSON_HEADERS)
+        headers.append((b"content-length", str(len(payload)).encode()))
+        await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if head else payload})
+
+    async def _process(self, scope: Scope, receive: Receive, method: str) -> Reply:
+        raw_path_bytes: bytes | None = scope.get("raw_path")
+        raw_path = raw_path_bytes.decode("latin-1") if raw_path_bytes else scope["path"]
+        raw_path = raw_path.split("?", 1)[0]
+        found = self.spec.match(raw_path)
+        if found is None:
+            raise ApiError(404, errors.NOT_FOUND, "Resource not found")
+        methods, raw_params = found
+        operation = methods.get(method)
+        if operation is None:
+            allow = ", ".join(sorted(methods))
+            raise ApiError(405, errors.METHOD_NOT_ALLOWED, f"Method {method} not allowed", {"Allow": allow})
+
+        headers: dict[str, str] = {}
+        for name, value in scope["headers"]:
+            headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+
+        body = await self._read_body(receive, headers)
+
+        decoded_path = unquote(raw_path, errors="replace")
+        paths = (raw_path,) if decoded_path == raw_path else (raw_path, decoded_path)
+        caller = self.authenticator.authenticate(operation.schemes, method, paths, headers, body)
+
+        query_string = scope.get("query_string", b"").decode("latin-1")
+        path_params = {name: unquote(value, errors="replace") for name, value in raw_params.items()}
+        parsed = self._parse_body(operation, headers, body)
+        params, query = self._check_parameters(operation, path_params, query_string, headers)
+        request = Request(operation, method, raw_path, query_string, params, query, headers, body, parsed, caller)
+
+        result = self.backend.handle(request)
+        reply = result if isinstance(result, Reply) else await result
+        if self.validate_responses:
+            self.check_reply(operation, reply)
+        return reply
+
+    async def _read_body(self, receive: Receive, headers: dict[str, str]) -> bytes:
+        declared = headers.get("content-length")
+        if declared is not None:
+            try:
+                size = int(declared.strip())
+            except ValueError:
+                raise ApiError(400, errors.INVALID_REQUEST, "Invalid Content-Length header") from None
+            if size > self.max_body:
+                raise ApiError(413, errors.PAYLOAD_TOO_LARGE, f"Request body is larger than {self.max_body} bytes")
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            if chunk:
+                total += len(chunk)
+                if total > self.max_body:
+                    raise ApiError(
+                        413, errors.PAYLOAD_TOO_LARGE, f"Request body is larger than {self.max_body} bytes"
+                    )
+                chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
+
+    def _parse_body(self, operation: Operation, headers: dict[str, str], body: bytes) -> Any:
+        if not operation.body_media_types:
+            return None  # the operation takes no body: whatever came is ignored (but was signed)
+        if not body.strip():
+            if operation.body_required:
+                raise ApiError(400, errors.MISSING_PARAMETER, "Missing request body")
+            return None
+        content_type = headers.get("content-type", "")
+        if content_type.strip():
+            base = content_type.split(";", 1)[0].strip().lower()
+            if not (base == "application/json" or base.endswith("+json")):
+                raise ApiError(415, errors.UNSUPPORTED_MEDIA_TYPE, "Request body must be application/json")
+        try:
+            parsed = parse_json(body)
+        except (ValueError, RecursionError):
+            raise ApiError(400, errors.INVALID_REQUEST, "Invalid request: the body is not valid JSON") from None
+        validator = operation.body_validator
+        if validator is not None and not validator.is_valid(parsed):
+            raise self._body_error(operation, parsed)
+        return parsed
+
+    def _body_error(self, operation: Operation, parsed: Any) -> ApiError:
+        validator = operation.body_validator
+        assert validator is not None
+        if operation.discriminator is not None and isinstance(parsed, dict):
+            prop, variants = operation.discriminator
+            value = parsed.get(prop)
+            if value is None:
+                return ApiError(400, errors.MISSING_PARAMETER, f"Missing parameter: {prop}")
+            variant = variants.get(value) if isinstance(value, str) else None
+            if variant is None:
+                allowed = ", ".join(sorted(variants))
+                return ApiError(400, errors.ILLEGAL_PARAMETERS, f"Illegal parameter {prop}: expected one of {allowed}")
+            validator = variant
+        problem = validator.first_problem(parsed) or operation.body_validator.first_problem(parsed)  # type: ignore[union-attr]
+        if problem is None:
+            return ApiError(400, errors.INVALID_REQUEST, "Invalid request body")
+        if problem.missing:
+            return ApiError(400, errors.MISSING_PARAMETER, f"Missing parameter: {problem.path}")
+        return ApiError(400, errors.ILLEGAL_PARAMETERS, f"Illegal parameter {problem.path}: {problem.message}")
+
+    def _check_parameters(
+        self, operation: Operation, path_params: dict[str, str], query_string: str, headers: dict[str, str]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        params: dict[str, Any] = dict(path_params)
+        query: dict[str, Any] = {}
+        if not operation.parameters:
+            return params, query
+        raw_query = dict(parse_qsl(query_string, keep_blank_values=True)) if query_string else {}
+        for param in operation.parameters:
+            if param.location == "path":
+                raw = path_params.get(param.name)
+            elif param.location == "query":
+                raw = raw_query.get(param.name)
+            else:
+                raw = headers.get(param.name)
+            if raw is None:
+                if param.required:
+                    raise ApiError(400, errors.MISSING_PARAMETER, f"Missing parameter: {param.name}")
+                continue
+            value = _coerce(param, raw)
+            if param.validator is not None and not param.validator.is_valid(value):
+                problem = param.validator.first_problem(value)
+                detail = f": {problem.message}" if problem else ""
+                raise ApiError(400, errors.ILLEGAL_PARAMETERS, f"Illegal parameter {param.name}{detail}")
+            if param.location == "path":
+                params[param.name] = value
+            elif param.location == "query":
+                query[param.name] = value
+        return params, query
+
+    def check_reply(self, operation: Operation, reply: Reply) -> None:
+        """Raise ResponseViolation unless the spec declares this status and its body fits."""
+        if not operation.declares(reply.status):
+            raise ResponseViolation(f"{operation.operation_id}: status {reply.status} is not declared")
+        spec = operation.response_spec(reply.status)
+        assert spec is not None
+        body = reply.body
+        if reply.raw is not None:
+            try:
+                body = parse_json(reply.raw) if reply.raw else None
+            except ValueError:
+                raise ResponseViolation(f"{operation.operation_id}: body is not JSON") from None
+        if spec.json_validator is None:
+            if body is not None and not spec.has_content:
+                raise ResponseViolation(f"{operation.operation_id}: status {reply.status} declares no body")
+            return
+        if body is None:
+            raise ResponseViolation(f"{operation.operation_id}: status {reply.status} needs a JSON body")
+        if not spec.json_validator.is_valid(body):
+            problem = spec.json_validator.first_problem(body)
+            detail = f"{problem.path}: {problem.message}" if problem else "invalid"
+            raise ResponseViolation(f"{operation.operation_id}: {reply.status} body violates the spec ({detail})")
+
+
+def _coerce(param: Parameter, raw: str) -> Any:
+    """Read a parameter's text as the type its schema declares; leave it as text if it is not."""
+    kind = param.kind
+    try:
+        if kind == "integer":
+            text = raw.strip()
+            if text.lstrip("-").isdigit() and text.isascii():
+                return int(text)
+        elif kind == "number":
+            text = raw.strip()
+            number = float(text)
+            if number == number and number not in (float("inf"), float("-inf")):
+                return int(number) if text.lstrip("-").isdigit() else number
+        elif kind == "boolean":
+            if raw in ("true", "false"):
+                return raw == "true"
+    except ValueError:
+        pass
+    return raw

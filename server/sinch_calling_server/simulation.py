@@ -1,0 +1,474 @@
+"""The simulated Calling API: behaviour only, one handler per operationId.
+
+Routing, authentication and validation happened before a handler runs (see pipeline.py);
+a handler reads and writes the store and returns the JSON body of the success response
+(or None for an empty one), or raises ApiError. Time comes from an injectable clock, and
+a call's state is a pure function of its stored facts and the current time, so tests are
+deterministic: see data/calls.yaml for the lifecycle.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import phonenumbers
+import yaml
+
+from . import errors
+from .errors import ApiError
+from .pipeline import Reply, Request
+from .store import Document, Store
+
+__all__ = ["Fixtures", "Simulation", "load_fixtures"]
+
+Clock = Callable[[], float]
+Handler = Callable[[Request], Any]
+
+CAPABILITIES = ("voice", "sms")
+# What PATCH /calls/id may carry (wire-protocol.md, "Which are valid where").
+PATCH_ACTIONS = frozenset({"hangup", "continue", "park"})
+PATCH_INSTRUCTIONS = frozenset({"playFiles", "say"})
+
+_NUMBER_TYPES = {
+    phonenumbers.PhoneNumberType.FIXED_LINE: "Fixed",
+    phonenumbers.PhoneNumberType.MOBILE: "Mobile",
+    # Ambiguous (US/CA numbers): Sinch reports these as fixed lines.
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE: "Fixed",
+    phonenumbers.PhoneNumberType.UNKNOWN: "Unknown",
+}
+_TYPE_NAMES = {
+    value: name for name, value in vars(phonenumbers.PhoneNumberType).items() if isinstance(value, int)
+}
+
+
+@dataclass
+class Fixtures:
+    numbers: list[dict[str, Any]]
+    known_applications: list[str]
+    rates: dict[str, Any]
+    lifecycle: dict[str, Any]
+    outcomes: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def _read_yaml(directory: Path | None, name: str) -> dict[str, Any]:
+    if directory is not None and (directory / name).is_file():
+        text = (directory / name).read_text(encoding="utf-8")
+    else:
+        text = (resources.files("sinch_calling_server") / "data" / name).read_text(encoding="utf-8")
+    data = yaml.safe_load(text) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"fixture {name} must be a mapping")
+    return data
+
+
+def load_fixtures(directory: str | Path | None = None) -> Fixtures:
+    """The packaged data files, each replaced by a file of the same name in ``directory``."""
+    folder = Path(directory) if directory is not None else None
+    numbers = _read_yaml(folder, "numbers.yaml")
+    rates = _read_yaml(folder, "rates.yaml")
+    calls = _read_yaml(folder, "calls.yaml")
+    outcomes = {str(k): dict(v) for k, v in (calls.pop("outcomes", None) or {}).items()}
+    return Fixtures(
+        numbers=list(numbers.get("numbers") or []),
+        known_applications=[str(k) for k in numbers.get("known_applications") or []],
+        rates=rates,
+        lifecycle=calls,
+        outcomes=outcomes,
+    )
+
+
+def iso(moment: float) -> str:
+    return datetime.fromtimestamp(moment, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Simulation:
+    """The default backend: a stateful, deterministic imitation of the Calling API."""
+
+    def __init__(
+        self,
+        store: Store,
+        fixtures: Fixtures,
+        clock: Clock,
+        application_keys: Iterable[str],
+        id_factory: Callable[[], str] | None = None,
+    ) -> None:
+        self.store = store
+        self.fixtures = fixtures
+        self.clock = clock
+        self.new_id = id_factory or (lambda: uuid.uuid4().hex)
+        self.application_keys = set(application_keys) | set(fixtures.known_applications)
+        life = fixtures.lifecycle
+        self.ring_seconds = float(life.get("ring_seconds", 2))
+        self.tts_base = float(life.get("tts_base_seconds", 2))
+        self.tts_rate = max(float(life.get("tts_chars_per_second", 15)), 1.0)
+        self.default_max_duration = float(life.get("default_max_duration", 14400))
+        self.handlers: dict[str, Handler] = {
+            "getNumbers": self.get_numbers,
+            "updateNumbers": self.update_numbers,
+            "unassignNumber": self.unassign_number,
+            "getCallbacks": self.get_callbacks,
+            "updateCallbacks": self.update_callbacks,
+            "queryNumber": self.query_number,
+            "getCallResult": self.get_call_result,
+            "manageCall": self.manage_call,
+            "manageCallLeg": self.manage_call,
+            "getConferenceInfo": self.get_conference_info,
+            "kickConferenceAll": self.kick_conference_all,
+            "manageConferenceParticipant": self.manage_participant,
+            "kickConferenceParticipant": self.kick_participant,
+            "callout": self.callout,
+        }
+        self._seed()
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    def _seed(self) -> None:
+        with self.store.transaction():
+            if self.store.get("meta", "seeded") is not None:
+                return
+            for item in self.fixtures.numbers:
+                number = str(item["number"])
+                assigned = item.get("assigned") or {}
+                caps = {str(c): assigned.get(c) for c in item.get("capabilities") or ["voice"]}
+                self.store.put("numbers", number, {"number": number, "capabilities": caps})
+            self.store.put("meta", "seeded", {"at": iso(self.clock())})
+
+    def handle(self, request: Request) -> Reply:
+        handler = self.handlers.get(request.operation.operation_id)
+        if handler is None:
+            raise ApiError(404, errors.NOT_FOUND, "Operation is not simulated")
+        if request.method in ("GET", "HEAD"):
+            body = handler(request)
+        else:
+            with self.store.transaction():  # committed before the response is sent
+                body = handler(request)
+        return Reply(request.operation.success_status, body)
+
+    def _app_key(self, requested: Any, request: Request) -> str:
+        key = requested if isinstance(requested, str) and requested else request.caller.key
+        if not key or key not in self.application_keys:
+            raise ApiError(400, errors.INVALID_REQUEST, "Invalid Application Key")
+        return key
+
+    # -- configuration ----------------------------------------------------------------
+
+    def get_numbers(self, request: Request) -> Any:
+        items: list[dict[str, Any]] = []
+        for number, doc in self.store.items("numbers"):
+            for capability, key in doc["capabilities"].items():
+                item = {"number": number, "capability": capability}
+                if key:
+                    item["applicationkey"] = key
+                items.append(item)
+        return {"numbers": items}
+
+    def update_numbers(self, request: Request) -> Any:
+        body = request.body or {}
+        numbers = body.get("numbers") or []
+        key = self._app_key(body.get("applicationkey", body.get("applicationKey")), request)
+        capability = body.get("capability") or "voice"
+        docs: list[Document] = []
+        for number in numbers:
+            doc = self.store.get("numbers", str(number))
+            if doc is None or capability not in doc["capabilities"]:
+                raise ApiError(400, errors.ILLEGAL_PARAMETERS, f"Unable to update numbers: {number} cannot be assigned")
+            docs.append(doc)
+        for doc in docs:
+            doc["capabilities"][capability] = key
+            self.store.put("numbers", doc["number"], doc)
+        return None
+
+    def unassign_number(self, request: Request) -> Any:
+        body = request.body or {}
+        number = str(body.get("number") or "")
+        key = self._app_key(body.get("applicationKey", body.get("applicationkey")), request)
+        capability = body.get("capability") or "voice"
+        doc = self.store.get("numbers", number)
+        if doc is None or doc["capabilities"].get(capability) != key:
+            raise ApiError(400, errors.ILLEGAL_PARAMETERS, "Unable to update numbers: the number is not assigned")
+        doc["capabilities"][capability] = None
+        self.store.put("numbers", number, doc)
+        return None
+
+    def get_callbacks(self, request: Request) -> Any:
+        key = self._app_key(request.path_params.get("applicationkey"), request)
+        doc = self.store.get("callbacks", key) or {}
+        return {"url": {k: v for k, v in doc.items() if k in ("primary", "fallback") and v}}
+
+    def update_callbacks(self, request: Request) -> Any:
+        key = self._app_key(request.path_params.get("applicationkey"), request)
+        url = (request.body or {}).get("url") or {}
+        doc = {k: url[k] for k in ("primary", "fallback") if isinstance(url.get(k), str)}
+        self.store.put("callbacks", key, doc)
+        return None
+
+    def query_number(self, request: Request) -> Any:
+        text = str(request.path_params.get("number", ""))
+        try:
+            parsed = phonenumbers.parse(text, None)
+        except phonenumbers.NumberParseException:
+            raise ApiError(400, errors.ILLEGAL_PARAMETERS, "Invalid number specified") from None
+        if not phonenumbers.is_possible_number(parsed):
+            raise ApiError(400, errors.ILLEGAL_PARAMETERS, "Invalid number specified")
+        kind = phonenumbers.number_type(parsed)
+        number_type = _NUMBER_TYPES.get(kind, "Other")
+        country = phonenumbers.region_code_for_number(parsed) or "ZZ"
+        restricted = _TYPE_NAMES.get(kind) in set(self.fixtures.rates.get("restricted_types") or [])
+        return {
+            "number": {
+                "countryId": country,
+                "numberType": number_type,
+                "normalizedNumber": phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164),
+                "restricted": restricted,
+                "rate": self._rate(country, number_type),
+            }
+        }
+
+    def _rate(self, country: str | None, number_type: str) -> dict[str, Any]:
+        rates = self.fixtures.rates
+        table: Mapping[str, Any] = (rates.get("countries") or {}).get(country or "", {}) or {}
+        amount = table.get(number_type, table.get("Fixed", rates.get("default", 0.0)))
+        return {"currencyId": str(rates.get("currency", "USD")), "amount": float(amount)}
+
+    def _destination_rate(self, destination: Mapping[str, Any]) -> dict[str, Any]:
+        endpoint = str(destination.get("endpoint", ""))
+        if str(destination.get("type", "number")).lower() != "number":
+            return self._rate(None, "Other") | {"amount": 0.0}
+        try:
+            parsed = phonenumbers.parse(endpoint if endpoint.startswith("+") else "+" + endpoint, None)
+            country = phonenumbers.region_code_for_number(parsed)
+            number_type = _NUMBER_TYPES.get(phonenumbers.number_type(parsed), "Other")
+        except phonenumbers.NumberParseException:
+            country, number_type = None, "Unknown"
+        return self._rate(country, number_type)
+
+    # -- calls ------------------------------------------------------------------------
+
+    def callout(self, request: Request) -> Any:
+        body = request.body or {}
+        method = str(body.get("method"))
+        details = body.get(method)
+        if not isinstance(details, dict):
+            raise ApiError(400, errors.MISSING_PARAMETER, f"Missing parameter: {method}")
+        destination = details.get("destination") or {}
+        now = self.clock()
+        call_id = self.new_id()
+        if method == "ttsCallout":
+            spoken = str(details.get("text") or details.get("prompts") or "")
+            talk: float | None = self.tts_base + math.ceil(len(spoken) / self.tts_rate)
+        else:
+            max_duration = details.get("maxDuration")
+            talk = float(max_duration) if isinstance(max_duration, int | float) and max_duration > 0 else None
+            talk = talk if talk is not None else self.default_max_duration
+        call: Document = {
+            "callId": call_id,
+            "method": method,
+            "from": {"type": "number", "endpoint": str(details.get("cli") or "private")},
+            "to": {"type": str(destination.get("type", "number")), "endpoint": str(destination.get("endpoint", ""))},
+            "domain": str(details.get("domain") or ("mxp" if destination.get("type") == "username" else "pstn")),
+            "custom": details.get("custom"),
+            "createdAt": now,
+            "answerAt": now + self.ring_seconds,
+            "plannedEnd": now + self.ring_seconds + (talk or 0.0),
+            "end": None,  # {"at", "result", "reason"} once ended early
+            "rate": self._destination_rate(destination),
+            "conferenceId": None,
+            "applicationKey": request.caller.key,
+        }
+        outcome = self.fixtures.outcomes.get(call["to"]["endpoint"])
+        if outcome is not None:
+            call["answerAt"] = None
+            call["end"] = {"at": now + self.ring_seconds, "result": outcome["result"], "reason": outcome["reason"]}
+        if method == "conferenceCallout":
+            conference_id = str(details.get("conferenceId", ""))
+            call["conferenceId"] = conference_id
+            conference = self.store.get("conferences", conference_id) or {
+                "conferenceId": conference_id,
+                "participants": {},
+            }
+            conference["participants"][call_id] = {
+                "cli": call["to"]["endpoint"],
+                "muted": False,
+                "onhold": False,
+            }
+            self.store.put("conferences", conference_id, conference)
+        self.store.put("calls", call_id, call)
+        return {"callId": call_id}
+
+    def _state(self, call: Document, now: float) -> tuple[str, str, str, int, float | None]:
+        """(status, result, reason, duration, ended_at) of a call at ``now``."""
+        end = call.get("end")
+        answer = call.get("answerAt")
+        if end is not None and now >= end["at"]:
+            ended = float(end["at"])
+            duration = int(max(0.0, ended - answer)) if answer is not None and ended > answer else 0
+            result = end.get("result") or ("ANSWERED" if duration or (answer is not None and ended >= answer) else "N/A")
+            return "FINAL", result, end["reason"], duration, ended
+        planned = call.get("plannedEnd")
+        if planned is not None and now >= planned:
+            duration = int(planned - answer) if answer is not None else 0
+            return "FINAL", "ANSWERED", "CALLEEHANGUP", duration, float(planned)
+        if answer is not None and now >= answer:
+            return "ONGOING", "ANSWERED", "N/A", int(now - answer), None
+        return "ONGOING", "N/A", "N/A", 0, None
+
+    def _call(self, request: Request) -> Document:
+        call_id = str(request.path_params.get("callId", ""))
+        call = self.store.get("calls", call_id)
+        if call is None:
+            raise ApiError(404, errors.NOT_FOUND, "Call not found")
+        return call
+
+    def get_call_result(self, request: Request) -> Any:
+        call = self._call(request)
+        status, result, reason, duration, _ = self._state(call, self.clock())
+        rate = call["rate"]
+        minutes = math.ceil(duration / 60) if duration else 0
+        body: dict[str, Any] = {
+            "from": call["from"],
+            "to": call["to"],
+            "domain": call["domain"],
+            "callId": call["callId"],
+            "duration": duration,
+            "status": status,
+            "result": result,
+            "reason": reason,
+            "timestamp": iso(call["createdAt"]),
+            "userRate": rate,
+            "debit": {"currencyId": rate["currencyId"], "amount": round(rate["amount"] * minutes, 4)},
+            "debitMinutes": minutes,
+        }
+        if call.get("custom") is not None:
+            body["custom"] = call["custom"]
+        return body
+
+    def _end_call(self, call: Document, now: float, reason: str) -> None:
+        call["end"] = {"at": now, "result": None, "reason": reason}
+        if call.get("answerAt") is not None and now < call["answerAt"]:
+            call["end"]["result"] = "N/A"  # hung up while ringing
+        self.store.put("calls", call["callId"], call)
+
+    def manage_call(self, request: Request) -> Any:
+        call = self._call(request)
+        now = self.clock()
+        status, *_ = self._state(call, now)
+        if status == "FINAL":
+            raise ApiError(404, errors.NOT_FOUND, "Call not found: it has already ended")
+        body = request.body or {}
+        for instruction in body.get("instructions") or []:
+            name = instruction.get("name") if isinstance(instruction, dict) else None
+            if name not in PATCH_INSTRUCTIONS:
+                raise ApiError(400, errors.INVALID_REQUEST, f"Invalid request: instruction {name!r} is not allowed here")
+        action = body.get("action") or {}
+        name = action.get("name") if isinstance(action, dict) else None
+        if name not in PATCH_ACTIONS:
+            raise ApiError(400, errors.INVALID_REQUEST, f"Invalid request: action {name!r} is not allowed here")
+        if name == "hangup":
+            self._end_call(call, now, "MANAGERHANGUP")
+            self._leave_conference(call)
+        elif name == "park":
+            call["parked"] = True
+            self.store.put("calls", call["callId"], call)
+        return None
+
+    # -- conferences ------------------------------------------------------------------
+
+    def _leave_conference(self, call: Document) -> None:
+        conference_id = call.get("conferenceId")
+        if not conference_id:
+            return
+        conference = self.store.get("conferences", conference_id)
+        if conference is None:
+            return
+        conference["participants"].pop(call["callId"], None)
+        self._save_conference(conference)
+
+    def _save_conference(self, conference: Document) -> None:
+        if conference["participants"]:
+            self.store.put("conferences", conference["conferenceId"], conference)
+        else:
+            self.store.delete("conferences", conference["conferenceId"])
+
+    def _live_participants(self, conference: Document, now: float) -> list[tuple[str, Document, Document]]:
+        """(callId, participant, call) of everyone connected now: answered and not ended."""
+        live = []
+        for call_id, participant in conference["participants"].items():
+            call = self.store.get("calls", call_id)
+            if call is None:
+                continue
+            status, result, *_ = self._state(call, now)
+            if status == "ONGOING" and result == "ANSWERED":
+                live.append((call_id, participant, call))
+        return live
+
+    def _conference(self, request: Request) -> Document:
+        conference_id = str(request.path_params.get("conferenceId", ""))
+        conference = self.store.get("conferences", conference_id)
+        if conference is None:
+            raise ApiError(404, errors.NOT_FOUND, "Conference not found")
+        return conference
+
+    def get_conference_info(self, request: Request) -> Any:
+        conference = self._conference(request)
+        now = self.clock()
+        return {
+            "participants": [
+                {
+                    "cli": participant["cli"],
+                    "id": call_id,
+                    "duration": int(max(0.0, now - call["answerAt"])),
+                    "muted": participant["muted"],
+                    "onhold": participant["onhold"],
+                }
+                for call_id, participant, call in self._live_participants(conference, now)
+            ]
+        }
+
+    def _participant(self, request: Request, conference: Document) -> tuple[Document, Document]:
+        call_id = str(request.path_params.get("callId", ""))
+        for live_id, participant, call in self._live_participants(conference, self.clock()):
+            if live_id == call_id:
+                return participant, call
+        raise ApiError(404, errors.NOT_FOUND, "Participant not found in the conference")
+
+    def manage_participant(self, request: Request) -> Any:
+        conference = self._conference(request)
+        participant, _ = self._participant(request, conference)
+        body = request.body or {}
+        command = body.get("command")
+        if command in ("mute", "unmute"):
+            participant["muted"] = command == "mute"
+        elif command in ("onhold", "resume"):
+            participant["onhold"] = command == "onhold"
+            participant["moh"] = body.get("moh") if command == "onhold" else None
+        else:
+            raise ApiError(400, errors.ILLEGAL_PARAMETERS, f"Illegal parameter command: {command!r}")
+        self.store.put("conferences", conference["conferenceId"], conference)
+        return None
+
+    def kick_participant(self, request: Request) -> Any:
+        conference = self._conference(request)
+        _, call = self._participant(request, conference)
+        now = self.clock()
+        self._end_call(call, now, "MANAGERHANGUP")
+        conference["participants"].pop(call["callId"], None)
+        self._save_conference(conference)
+        return None
+
+    def kick_conference_all(self, request: Request) -> Any:
+        conference = self._conference(request)
+        now = self.clock()
+        for call_id in list(conference["participants"]):
+            call = self.store.get("calls", call_id)
+            if call is not None and self._state(call, now)[0] == "ONGOING":
+                self._end_call(call, now, "MANAGERHANGUP")
+        conference["participants"] = {}
+        self._save_conference(conference)
+        return None

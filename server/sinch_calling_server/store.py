@@ -1,0 +1,173 @@
+"""The server's state behind one small interface, with two implementations.
+
+State is a set of JSON documents addressed by (kind, key): ``numbers``, ``callbacks``,
+``calls``, ``conferences``, ``meta``. ``MemoryStore`` keeps them in dicts; ``SqliteStore``
+keeps them in one SQLite table in WAL mode and commits each transaction before the
+caller answers, so a restart (even after ``kill -9``) loses nothing acknowledged. Several
+processes may share one file: a write transaction takes SQLite's write lock at its start
+(``BEGIN IMMEDIATE``), so read-modify-write sequences never interleave.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+__all__ = ["Document", "MemoryStore", "SqliteStore", "Store", "open_store"]
+
+Document = dict[str, Any]
+
+
+class Store(Protocol):
+    """Documents by (kind, key). Mutations belong inside ``transaction()``."""
+
+    def get(self, kind: str, key: str) -> Document | None: ...
+
+    def put(self, kind: str, key: str, value: Document) -> None: ...
+
+    def delete(self, kind: str, key: str) -> None: ...
+
+    def items(self, kind: str) -> list[tuple[str, Document]]: ...
+
+    def transaction(self) -> Any:
+        """A context manager: everything inside commits together, or not at all on an exception."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def _copy(value: Document) -> Document:
+    # A JSON round trip: callers never share mutable state with the store, as with SQLite.
+    result: Document = json.loads(json.dumps(value))
+    return result
+
+
+class MemoryStore:
+    """In-process dicts. A transaction rolls back its own changes if it raises."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, dict[str, str]] = {}
+        self._lock = threading.RLock()
+        self._undo: list[tuple[str, str, str | None]] | None = None
+
+    def get(self, kind: str, key: str) -> Document | None:
+        raw = self._data.get(kind, {}).get(key)
+        if raw is None:
+            return None
+        result: Document = json.loads(raw)
+        return result
+
+    def put(self, kind: str, key: str, value: Document) -> None:
+        with self._lock:
+            bucket = self._data.setdefault(kind, {})
+            if self._undo is not None:
+                self._undo.append((kind, key, bucket.get(key)))
+            bucket[key] = json.dumps(value, separators=(",", ":"))
+
+    def delete(self, kind: str, key: str) -> None:
+        with self._lock:
+            bucket = self._data.get(kind, {})
+            if key in bucket:
+                if self._undo is not None:
+                    self._undo.append((kind, key, bucket[key]))
+                del bucket[key]
+
+    def items(self, kind: str) -> list[tuple[str, Document]]:
+        return [(k, json.loads(v)) for k, v in sorted(self._data.get(kind, {}).items())]
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._lock:
+            if self._undo is not None:  # nested: the outer transaction owns the undo log
+                yield
+                return
+            self._undo = []
+            try:
+                yield
+            except BaseException:
+                for kind, key, old in reversed(self._undo):
+                    if old is None:
+                        self._data.get(kind, {}).pop(key, None)
+                    else:
+                        self._data.setdefault(kind, {})[key] = old
+                raise
+            finally:
+                self._undo = None
+
+    def close(self) -> None:
+        pass
+
+
+class SqliteStore:
+    """One SQLite file in WAL mode; every transaction is committed (and synced) when it ends."""
+
+    def __init__(self, path: str | Path, synchronous: str = "FULL") -> None:
+        self.path = Path(path)
+        self._conn = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False)
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute(f"PRAGMA synchronous={'FULL' if synchronous.upper() == 'FULL' else 'NORMAL'}")
+        self._conn.execute("PRAGMA busy_timeout=30000")
+        self._conn.execute(
+            "CREATE TABLE IF NOT EXISTS documents ("
+            " kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, key))"
+        )
+
+    def get(self, kind: str, key: str) -> Document | None:
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM documents WHERE kind=? AND key=?", (kind, key)).fetchone()
+        if row is None:
+            return None
+        result: Document = json.loads(row[0])
+        return result
+
+    def put(self, kind: str, key: str, value: Document) -> None:
+        with self.transaction():
+            self._conn.execute(
+                "INSERT OR REPLACE INTO documents (kind, key, value) VALUES (?, ?, ?)",
+                (kind, key, json.dumps(value, separators=(",", ":"))),
+            )
+
+    def delete(self, kind: str, key: str) -> None:
+        with self.transaction():
+            self._conn.execute("DELETE FROM documents WHERE kind=? AND key=?", (kind, key))
+
+    def items(self, kind: str) -> list[tuple[str, Document]]:
+        with self._lock:
+            rows = self._conn.execute("SELECT key, value FROM documents WHERE kind=? ORDER BY key", (kind,)).fetchall()
+        return [(str(k), json.loads(v)) for k, v in rows]
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self._depth = 0
+                self._conn.execute("ROLLBACK")
+                raise
+            self._depth = 0
+            self._conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+def open_store(path: str | Path | None) -> Store:
+    return MemoryStore() if path is None else SqliteStore(path)
