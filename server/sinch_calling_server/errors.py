@@ -10,7 +10,7 @@ from typing import Any
 
 __all__ = ["ApiError", "error_body"]
 
-# Sinch's codes (seed + wire-protocol notes); 405/413/415/50x follow the status*100 pattern.
+# Sinch's codes (seed, wire-protocol notes, the spec's examples); 405 follows the status*100 pattern.
 ILLEGAL_PARAMETERS = 40001
 MISSING_PARAMETER = 40002
 INVALID_REQUEST = 40003
@@ -21,8 +21,8 @@ INVALID_CREDENTIALS = 40108
 INVALID_SCHEME = 40301
 NOT_FOUND = 40400
 METHOD_NOT_ALLOWED = 40500
-PAYLOAD_TOO_LARGE = 41300
-UNSUPPORTED_MEDIA_TYPE = 41500
+PAYLOAD_TOO_LARGE = 40003  # the spec's PayloadTooLarge example
+UNSUPPORTED_MEDIA_TYPE = 40003  # the spec's UnsupportedMediaType example
 INTERNAL_ERROR = 50000
 BAD_GATEWAY = 50200
 

@@ -142,10 +142,7 @@ class Pipeline:
         await self._send(send, reply, method == "HEAD")
 
     async def _send(self, send: Send, reply: Reply, head: bool) -> None:
-        if reply.raw is not None:
-            payload = reply.raw
-        else:
-            payload = b"" if reply.body is None else dumps(reply.body)
+        payload = reply.raw if reply.raw is not None else b"" if reply.body is None else dumps(reply.body)
         headers: list[tuple[bytes, bytes]] = []
         has_type = False
         for name, value in reply.headers.items():
@@ -214,9 +211,7 @@ class Pipeline:
             if chunk:
                 total += len(chunk)
                 if total > self.max_body:
-                    raise ApiError(
-                        413, errors.PAYLOAD_TOO_LARGE, f"Request body is larger than {self.max_body} bytes"
-                    )
+                    raise ApiError(413, errors.PAYLOAD_TOO_LARGE, f"Request body is larger than {self.max_body} bytes")
                 chunks.append(chunk)
             if not message.get("more_body", False):
                 break
@@ -330,9 +325,8 @@ def _coerce(param: Parameter, raw: str) -> Any:
             number = float(text)
             if number == number and number not in (float("inf"), float("-inf")):
                 return int(number) if text.lstrip("-").isdigit() else number
-        elif kind == "boolean":
-            if raw in ("true", "false"):
-                return raw == "true"
+        elif kind == "boolean" and raw in ("true", "false"):
+            return raw == "true"
     except ValueError:
         pass
     return raw

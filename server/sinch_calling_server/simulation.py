@@ -43,9 +43,7 @@ _NUMBER_TYPES = {
     phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE: "Fixed",
     phonenumbers.PhoneNumberType.UNKNOWN: "Unknown",
 }
-_TYPE_NAMES = {
-    value: name for name, value in vars(phonenumbers.PhoneNumberType).items() if isinstance(value, int)
-}
+_TYPE_NAMES = {value: name for name, value in vars(phonenumbers.PhoneNumberType).items() if isinstance(value, int)}
 
 
 @dataclass
@@ -222,7 +220,7 @@ class Simulation:
         country = phonenumbers.region_code_for_number(parsed) or "ZZ"
         restricted = _TYPE_NAMES.get(kind) in set(self.fixtures.rates.get("restricted_types") or [])
         return {
-            "number": {
+            "numberItem": {  # the seed's and the spec's name (sinch 1.1.4 reads "number")
                 "countryId": country,
                 "numberType": number_type,
                 "normalizedNumber": phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164),
@@ -309,7 +307,9 @@ class Simulation:
         if end is not None and now >= end["at"]:
             ended = float(end["at"])
             duration = int(max(0.0, ended - answer)) if answer is not None and ended > answer else 0
-            result = end.get("result") or ("ANSWERED" if duration or (answer is not None and ended >= answer) else "N/A")
+            result = end.get("result") or (
+                "ANSWERED" if duration or (answer is not None and ended >= answer) else "N/A"
+            )
             return "FINAL", result, end["reason"], duration, ended
         planned = call.get("plannedEnd")
         if planned is not None and now >= planned:
@@ -365,7 +365,9 @@ class Simulation:
         for instruction in body.get("instructions") or []:
             name = instruction.get("name") if isinstance(instruction, dict) else None
             if name not in PATCH_INSTRUCTIONS:
-                raise ApiError(400, errors.INVALID_REQUEST, f"Invalid request: instruction {name!r} is not allowed here")
+                raise ApiError(
+                    400, errors.INVALID_REQUEST, f"Invalid request: instruction {name!r} is not allowed here"
+                )
         action = body.get("action") or {}
         name = action.get("name") if isinstance(action, dict) else None
         if name not in PATCH_ACTIONS:

@@ -307,8 +307,8 @@ def compile_spec(document: Mapping[str, Any], extra_prefixes: tuple[str, ...] = 
                 methods[op.method] = op
 
     by_length: dict[int, list[tuple[tuple[str | None, ...], dict[str, Operation], tuple[str, ...]]]] = {}
-    for key, (methods, names) in dynamic.items():
-        by_length.setdefault(len(key), []).append((key, methods, names))
+    for shape, (route_methods, param_names) in dynamic.items():
+        by_length.setdefault(len(shape), []).append((shape, route_methods, param_names))
     for routes in by_length.values():
         # Fewer parameters first, then literal segments earlier in the path first.
         routes.sort(key=lambda r: (sum(1 for s in r[0] if s is None), [s is None for s in r[0]]))
@@ -347,7 +347,9 @@ def _compile_operation(
         kind = _param_kind(schema, document) if isinstance(schema, Mapping) else "string"
         if location == "header":
             name = name.lower()
-        params[(location, name)] = Parameter(name, location, bool(p.get("required")) or location == "path", validator, kind)
+        params[(location, name)] = Parameter(
+            name, location, bool(p.get("required")) or location == "path", validator, kind
+        )
 
     body_validator = None
     body_required = False
