@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -75,9 +76,30 @@ def _reject_constant(value: str) -> Any:
     raise ValueError(f"{value} is not valid JSON")
 
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _check_text(value: Any) -> None:
+    if isinstance(value, str):
+        value.encode("utf-8")  # a lone surrogate ("\\ud800") raises UnicodeEncodeError, a ValueError
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key)
+            _check_text(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_text(item)
+
+
 def parse_json(raw: bytes) -> Any:
-    """Strict JSON: UTF-8 (or UTF-16/32 with BOM detection), no NaN/Infinity, bounded nesting."""
-    return json.loads(raw, parse_constant=_reject_constant)
+    """Strict JSON: UTF-8 (or UTF-16/32 with BOM detection), no NaN/Infinity, no lone surrogates.
+
+    Raises ValueError (or RecursionError for absurd nesting).
+    """
+    parsed = json.loads(raw, parse_constant=_reject_constant)
+    if _SURROGATE_ESCAPE.search(raw):
+        _check_text(parsed)
+    return parsed
 
 
 class Pipeline:
