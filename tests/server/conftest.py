@@ -9,9 +9,15 @@ import resolves to the very same code.
 from __future__ import annotations
 
 import base64
+import contextlib
 import importlib.util
+import os
+import signal
+import socket
+import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,14 +29,18 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "spec" / "calling-api.yaml"
 
-if str(ROOT / "server") not in sys.path:
+# What a subprocess needs on PYTHONPATH to import the same code as this test run.
+IMPORT_PATHS: list[str] = []
+if importlib.util.find_spec("sinch_calling_server") is None:
     sys.path.insert(0, str(ROOT / "server"))
+    IMPORT_PATHS.append(str(ROOT / "server"))
 if importlib.util.find_spec("sinch_calling") is None:
     _shim = Path(tempfile.mkdtemp(prefix="sinch-calling-shim-")) / "sinch_calling"
     _shim.mkdir()
     (_shim / "__init__.py").write_text("")
     (_shim / "_runtime").symlink_to(ROOT / "generator" / "runtime")
     sys.path.insert(0, str(_shim.parent))
+    IMPORT_PATHS.append(str(_shim.parent))
 
 from sinch_calling._runtime.signing import ApplicationAuth  # noqa: E402
 from sinch_calling_server import create_app  # noqa: E402
@@ -99,3 +109,55 @@ async def client(app: Pipeline, clock: FakeClock) -> AsyncIterator[httpx.AsyncCl
     async with signed_client(app, clock) as c:
         yield c
     assert app.violations == [], "the server sent responses its spec does not allow"
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([*IMPORT_PATHS, env.get("PYTHONPATH", "")]).strip(os.pathsep)
+    env.update(extra)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ServerProcess:
+    """``python -m sinch_calling_server`` in its own process group, waited for until it answers."""
+
+    def __init__(self, *args: str, port: int | None = None, env: dict[str, str] | None = None) -> None:
+        self.port = port or free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        command = [sys.executable, "-m", "sinch_calling_server", "--port", str(self.port), "--spec", str(SPEC), *args]
+        self.process = subprocess.Popen(
+            command,
+            env=env or subprocess_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.process.stdout.read() if self.process.stdout else ''}")
+            try:
+                httpx.get(self.base_url + "/v1/", timeout=0.5)
+                return
+            except httpx.TransportError:
+                time.sleep(0.05)
+        self.kill()
+        raise RuntimeError("server did not start")
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Signal the whole process group (workers included), as kill -9 would hit a crashed host."""
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, sig)
+            self.process.wait(timeout=10)
+
+    def output(self) -> str:
+        self.kill(signal.SIGTERM)
+        return self.process.stdout.read() if self.process.stdout else ""
