@@ -18,34 +18,20 @@ import logging
 import platform
 import time
 from collections.abc import Awaitable, Callable
-from importlib import metadata
 
 import httpx
 
 from .exceptions import APIConnectionError, APITimeoutError, error_from_response
 from .retries import retry_delay, should_retry_exception, should_retry_response
 
-__all__ = ["USER_AGENT", "asend", "logger", "raise_for_status", "send", "user_agent"]
+__all__ = ["asend", "logger", "raise_for_status", "send", "user_agent"]
 
 logger = logging.getLogger("sinch_calling")
-
-_DISTRIBUTION = "sinch-calling"
 
 
 def user_agent(version: str) -> str:
     """``sinch-calling/<version> python/<x.y.z> httpx/<x.y.z>``."""
     return f"sinch-calling/{version} python/{platform.python_version()} httpx/{httpx.__version__}"
-
-
-def _installed_version() -> str:
-    # Read from the installed distribution so this module needs nothing from the package.
-    try:
-        return metadata.version(_DISTRIBUTION)
-    except metadata.PackageNotFoundError:
-        return "0.0.0"
-
-
-USER_AGENT = user_agent(_installed_version())
 
 
 def raise_for_status(response: httpx.Response) -> httpx.Response:
@@ -60,18 +46,20 @@ def send(
     request: httpx.Request,
     *,
     max_retries: int,
+    auth: httpx.Auth | None = None,
     sleep: Callable[[float], object] = time.sleep,
 ) -> httpx.Response:
     """Send ``request``, retrying up to ``max_retries`` times when that is safe.
 
-    Returns the final response (any status). Raises ``APITimeoutError`` or
+    ``auth`` signs each attempt anew (a fresh ``x-timestamp`` every time); by default the
+    client's own auth is used. Returns the final response (any status). Raises ``APITimeoutError`` or
     ``APIConnectionError`` when the last attempt got no response.
     """
     attempt = 0
     while True:
         started = time.monotonic()
         try:
-            response = client.send(request)
+            response = client.send(request, auth=_auth_or_default(auth))
         except httpx.TransportError as exc:
             _log_failure(request, exc, attempt, started)
             if attempt < max_retries and should_retry_exception(request.method, exc):
@@ -98,6 +86,7 @@ async def asend(
     request: httpx.Request,
     *,
     max_retries: int,
+    auth: httpx.Auth | None = None,
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
 ) -> httpx.Response:
     """Async twin of ``send``; same retry decisions and errors."""
@@ -105,7 +94,7 @@ async def asend(
     while True:
         started = time.monotonic()
         try:
-            response = await client.send(request)
+            response = await client.send(request, auth=_auth_or_default(auth))
         except httpx.TransportError as exc:
             _log_failure(request, exc, attempt, started)
             if attempt < max_retries and should_retry_exception(request.method, exc):
@@ -125,6 +114,11 @@ async def asend(
             attempt += 1
             continue
         return response
+
+
+def _auth_or_default(auth: httpx.Auth | None) -> httpx.Auth | httpx._client.UseClientDefault:
+    # None means "the client's own auth", so a caller-supplied httpx client is still signed per request.
+    return httpx.USE_CLIENT_DEFAULT if auth is None else auth
 
 
 def _connection_error(request: httpx.Request, exc: httpx.TransportError) -> APIConnectionError:

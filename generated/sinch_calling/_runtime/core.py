@@ -1,0 +1,170 @@
+# Copied verbatim from generator/runtime/core.py by generator/generate.py. Do not edit here.
+"""The request core shared by generated endpoint code: send with retries, map failures.
+
+``send`` / ``asend`` return the final response whatever its status, so callers can read
+headers or stream as they need; ``raise_for_status`` turns a non-2xx into the matching
+``APIError``. Generated code does::
+
+    response = raise_for_status(send(client, request, max_retries=max_retries))
+
+Retrying re-sends the same ``httpx.Request``; the client's auth runs again on every
+attempt, so each attempt carries a fresh ``x-timestamp`` and signature. Requests must
+therefore have a replayable body (bytes, as generated code builds them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import platform
+import time
+from collections.abc import Awaitable, Callable
+
+import httpx
+
+from .exceptions import APIConnectionError, APITimeoutError, error_from_response
+from .retries import retry_delay, should_retry_exception, should_retry_response
+
+__all__ = ["asend", "logger", "raise_for_status", "send", "user_agent"]
+
+logger = logging.getLogger("sinch_calling")
+
+
+def user_agent(version: str) -> str:
+    """``sinch-calling/<version> python/<x.y.z> httpx/<x.y.z>``."""
+    return f"sinch-calling/{version} python/{platform.python_version()} httpx/{httpx.__version__}"
+
+
+def raise_for_status(response: httpx.Response) -> httpx.Response:
+    """Return ``response`` if it is a 2xx; otherwise raise the matching ``APIError``."""
+    if not response.is_success:
+        raise error_from_response(response)
+    return response
+
+
+def send(
+    client: httpx.Client,
+    request: httpx.Request,
+    *,
+    max_retries: int,
+    auth: httpx.Auth | None = None,
+    sleep: Callable[[float], object] = time.sleep,
+) -> httpx.Response:
+    """Send ``request``, retrying up to ``max_retries`` times when that is safe.
+
+    ``auth`` signs each attempt anew (a fresh ``x-timestamp`` every time); by default the
+    client's own auth is used. Returns the final response (any status). Raises ``APITimeoutError`` or
+    ``APIConnectionError`` when the last attempt got no response.
+    """
+    attempt = 0
+    while True:
+        started = time.monotonic()
+        try:
+            response = client.send(request, auth=_auth_or_default(auth))
+        except httpx.TransportError as exc:
+            _log_failure(request, exc, attempt, started)
+            if attempt < max_retries and should_retry_exception(request.method, exc):
+                delay = retry_delay(attempt, None)
+                _log_retry(request, attempt, delay)
+                sleep(delay)
+                attempt += 1
+                continue
+            raise _connection_error(request, exc) from exc
+
+        _log_response(request, response, attempt, started)
+        if attempt < max_retries and should_retry_response(request.method, response):
+            delay = retry_delay(attempt, response)
+            response.close()  # release the connection before waiting
+            _log_retry(request, attempt, delay)
+            sleep(delay)
+            attempt += 1
+            continue
+        return response
+
+
+async def asend(
+    client: httpx.AsyncClient,
+    request: httpx.Request,
+    *,
+    max_retries: int,
+    auth: httpx.Auth | None = None,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+) -> httpx.Response:
+    """Async twin of ``send``; same retry decisions and errors."""
+    attempt = 0
+    while True:
+        started = time.monotonic()
+        try:
+            response = await client.send(request, auth=_auth_or_default(auth))
+        except httpx.TransportError as exc:
+            _log_failure(request, exc, attempt, started)
+            if attempt < max_retries and should_retry_exception(request.method, exc):
+                delay = retry_delay(attempt, None)
+                _log_retry(request, attempt, delay)
+                await sleep(delay)
+                attempt += 1
+                continue
+            raise _connection_error(request, exc) from exc
+
+        _log_response(request, response, attempt, started)
+        if attempt < max_retries and should_retry_response(request.method, response):
+            delay = retry_delay(attempt, response)
+            await response.aclose()
+            _log_retry(request, attempt, delay)
+            await sleep(delay)
+            attempt += 1
+            continue
+        return response
+
+
+def _auth_or_default(auth: httpx.Auth | None) -> httpx.Auth | httpx._client.UseClientDefault:
+    # None means "the client's own auth", so a caller-supplied httpx client is still signed per request.
+    return httpx.USE_CLIENT_DEFAULT if auth is None else auth
+
+
+def _connection_error(request: httpx.Request, exc: httpx.TransportError) -> APIConnectionError:
+    if isinstance(exc, httpx.TimeoutException):
+        return APITimeoutError(f"Request timed out: {type(exc).__name__}", request=request)
+    return APIConnectionError(f"Connection error: {type(exc).__name__}: {exc}", request=request)
+
+
+# Logging: method, URL without user info, status, attempt and timing. Never headers.
+
+
+def _loggable_url(request: httpx.Request) -> str:
+    url = request.url
+    if url.userinfo:
+        url = url.copy_with(username=None, password=None)
+    return str(url)
+
+
+def _elapsed_ms(started: float) -> float:
+    return (time.monotonic() - started) * 1000.0
+
+
+def _log_response(request: httpx.Request, response: httpx.Response, attempt: int, started: float) -> None:
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug(
+            "%s %s -> %d (attempt %d, %.0f ms)",
+            request.method,
+            _loggable_url(request),
+            response.status_code,
+            attempt + 1,
+            _elapsed_ms(started),
+        )
+
+
+def _log_failure(request: httpx.Request, exc: Exception, attempt: int, started: float) -> None:
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug(
+            "%s %s -> %s (attempt %d, %.0f ms)",
+            request.method,
+            _loggable_url(request),
+            type(exc).__name__,
+            attempt + 1,
+            _elapsed_ms(started),
+        )
+
+
+def _log_retry(request: httpx.Request, attempt: int, delay: float) -> None:
+    logger.debug("retrying %s %s in %.2f s (retry %d)", request.method, _loggable_url(request), delay, attempt + 1)

@@ -1,0 +1,106 @@
+# Copied verbatim from generator/runtime/parsing.py by generator/generate.py. Do not edit here.
+"""Helpers that generated models and endpoints call while turning JSON into typed objects.
+
+openapi-python-client's own parsing trusts the data: a missing key raises a bare ``KeyError``,
+a wrong primitive type passes silently, an unknown enum value raises ``ValueError`` and a
+``oneOf`` is parsed by trying each variant. These helpers give generated code one strict,
+forward-compatible path instead:
+
+- ``check_field`` checks a primitive field's JSON type and names the field when it is wrong;
+- ``parse_discriminated`` picks a ``oneOf`` variant by its discriminator, in one step;
+- ``open_enum_member`` lets an enum keep a value the spec does not know yet (Sinch adds
+  DiCE reasons over time) instead of failing;
+- ``parse_body`` runs a model's ``from_dict`` on a response and turns any failure into a
+  ``ResponseValidationError`` that names the field.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from enum import Enum
+from typing import Any, TypeVar, cast
+
+import httpx
+
+from .exceptions import ResponseValidationError
+
+__all__ = ["FieldError", "check_field", "open_enum_member", "parse_body", "parse_discriminated"]
+
+T = TypeVar("T")
+E = TypeVar("E", bound=Enum)
+
+_JSON_TYPE_NAMES = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}
+
+
+class FieldError(ValueError):
+    """A field of a JSON document does not match the spec. ``field`` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def check_field(value: Any, expected: tuple[type, ...], field: str) -> Any:
+    """Return ``value`` if its JSON type is one of ``expected`` (unset values pass through).
+
+    ``bool`` is not accepted where a number is expected, although Python treats it as an int.
+    """
+    if value.__class__.__name__ == "Unset":  # the generated Unset sentinel: the field was absent
+        return value
+    if isinstance(value, bool) and bool not in expected:
+        raise FieldError(field, _type_message(field, expected, value))
+    if not isinstance(value, expected):
+        raise FieldError(field, _type_message(field, expected, value))
+    return value
+
+
+def _type_message(field: str, expected: tuple[type, ...], value: object) -> str:
+    wanted = " or ".join(_JSON_TYPE_NAMES.get(t, t.__name__) for t in expected)
+    got = _JSON_TYPE_NAMES.get(type(value), type(value).__name__) if value is not None else "null"
+    return f"field {field!r} should be {wanted}, got {got}"
+
+
+def parse_discriminated(
+    data: object, field: str, variants: Mapping[str, Callable[[Mapping[str, Any]], T]], union: str
+) -> T:
+    """Parse ``data`` as the variant of ``union`` named by its ``field`` property."""
+    if not isinstance(data, Mapping):
+        raise FieldError(field, f"{union} should be an object, got {type(data).__name__}")
+    tag = data.get(field)
+    parse = variants.get(tag) if isinstance(tag, str) else None
+    if parse is None:
+        known = ", ".join(sorted(variants))
+        raise FieldError(field, f"unknown {union} {field} {tag!r}; expected one of: {known}")
+    return parse(data)
+
+
+def open_enum_member(enum: type[E], value: object) -> E | None:
+    """Make a member of ``enum`` for a string value it does not list (for ``Enum._missing_``).
+
+    The member keeps the value, compares equal to it and serialises back to it, so data from a
+    newer server round-trips unchanged. Its name is ``UNKNOWN``. Non-strings are still refused.
+    """
+    if not isinstance(value, str):
+        return None
+    member: Any = str.__new__(cast(Any, enum), value)
+    member._name_ = "UNKNOWN"
+    member._value_ = value
+    return cast(E, member)
+
+
+def parse_body(response: httpx.Response, parse: Callable[[Any], T]) -> T:
+    """Decode a 2xx response's JSON and parse it with ``parse`` (a model's ``from_dict``)."""
+    try:
+        data = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ResponseValidationError("<body>", f"response body is not JSON: {exc}", response=response) from exc
+    try:
+        return parse(data)
+    except FieldError as exc:
+        raise ResponseValidationError(exc.field, str(exc), response=response) from exc
+    except KeyError as exc:
+        field = str(exc.args[0]) if exc.args else "<unknown>"
+        raise ResponseValidationError(field, f"required field {field!r} is missing", response=response) from exc
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ResponseValidationError("<body>", f"response does not match the spec: {exc}", response=response) from exc
