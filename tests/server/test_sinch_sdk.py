@@ -1,0 +1,194 @@
+"""The old official SDK (``sinch==1.1.4``) against this server over real HTTP.
+
+Every Calling API call the SDK has runs through one realistic flow. Its signed requests
+must be accepted and its calls succeed; where the SDK's own code fails on a valid
+response (or sends an invalid request), the test names the bug and asserts exactly that
+failure, so a fixed SDK (or a broken server) shows up here.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import uvicorn
+from sinch_calling_server import create_app
+from sinch_calling_server.pipeline import Pipeline
+
+from .conftest import KEY, OTHER_KEY, SECRET, SPEC, FakeClock, free_port
+
+sinch = pytest.importorskip("sinch")
+
+from sinch import SinchClient  # noqa: E402
+from sinch.domains.voice.exceptions import VoiceException  # noqa: E402
+from sinch.domains.voice.models.svaml.actions.actions import (  # noqa: E402
+    ContinueAction,
+    HangupAction,
+    ParkAction,
+)
+from sinch.domains.voice.models.svaml.instructions.instructions import SayInstruction  # noqa: E402
+
+
+@dataclass
+class LiveServer:
+    app: Pipeline
+    clock: FakeClock
+    port: int
+
+
+@pytest.fixture(scope="module")
+def live_server() -> Iterator[LiveServer]:
+    clock = FakeClock(time.time())  # the SDK signs with the real time; this one moves only on request
+    app = create_app(spec=SPEC, applications={KEY: SECRET, OTHER_KEY: SECRET}, clock=clock, validate_responses=True)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    yield LiveServer(app, clock, port)
+    server.should_exit = True
+    thread.join(timeout=10)
+    assert app.violations == [], "the server sent responses its spec does not allow"
+
+
+@pytest.fixture
+def voice(live_server: LiveServer) -> Any:
+    client = SinchClient(application_key=KEY, application_secret=SECRET)
+    client.configuration.voice_origin = f"127.0.0.1:{live_server.port}"
+    client.configuration.voice_applications_origin = f"127.0.0.1:{live_server.port}"
+    client.configuration.disable_https = True
+    return client.voice
+
+
+def test_numbers_and_callbacks(voice: Any) -> None:
+    numbers = voice.applications.get_numbers().numbers
+    assert any(n.number == "+14151112223333" and n.applicationkey for n in numbers)
+
+    voice.applications.assign_numbers(numbers=["+46730170101"], application_key=KEY, capability="sms")
+    assigned = {(n.number, n.capability): n.applicationkey for n in voice.applications.get_numbers().numbers}
+    assert assigned[("+46730170101", "sms")] == KEY
+
+    voice.applications.unassign_number(number="+46730170101", application_key=KEY, capability="sms")
+    assigned = {(n.number, n.capability): n.applicationkey for n in voice.applications.get_numbers().numbers}
+    assert assigned[("+46730170101", "sms")] is None
+
+    voice.applications.update_callback_urls(KEY, primary="https://example.com/p", fallback="https://example.com/f")
+    urls = voice.applications.get_callback_urls(KEY)
+    assert (urls.primary, urls.fallback) == ("https://example.com/p", "https://example.com/f")
+
+
+def test_sdk_bug_assign_sends_application_key_in_snake_case(voice: Any) -> None:
+    """SDK bug: assign_numbers sends ``application_key`` (the API's field is ``applicationkey``).
+
+    The API ignores the unknown field and assigns to the signing application instead of the
+    one asked for.
+    """
+    voice.applications.assign_numbers(numbers=["+14155552671"], application_key=OTHER_KEY, capability="voice")
+    assigned = {(n.number, n.capability): n.applicationkey for n in voice.applications.get_numbers().numbers}
+    assert assigned[("+14155552671", "voice")] == KEY  # not OTHER_KEY
+
+
+def test_sdk_bug_query_number_reads_number_instead_of_number_item(voice: Any) -> None:
+    """SDK bug: query_number reads ``body["number"]``; the API (seed, spec) answers ``numberItem``."""
+    with pytest.raises(KeyError, match="'number'"):
+        voice.applications.query_number("+46730170101")
+
+
+def test_call_flow(voice: Any, live_server: LiveServer) -> None:
+    destination = {"type": "number", "endpoint": "+46730170101"}
+    placed = voice.callouts.text_to_speech(
+        destination=destination, cli="+46000000000", text="Hello from the SDK", locale="en-US", custom="c1"
+    )
+    call_id = placed.call_id
+    assert len(call_id) == 32
+
+    # SDK bug: calls.get parses ``from`` with ``call_origin.get["endpoint"]`` (subscripting the
+    # method), so every call result that has a ``from`` crashes.
+    with pytest.raises(TypeError, match="not subscriptable"):
+        voice.calls.get(call_id)
+
+    live_server.clock.advance(3)
+    voice.calls.update(
+        call_id, instructions=[SayInstruction(text="Still there?", locale="en-US")], action=ContinueAction()
+    )
+    voice.calls.manage_with_call_leg(
+        call_id, "callee", instructions=[SayInstruction(text="Goodbye", locale="en-US")], action=HangupAction()
+    )
+    with pytest.raises(VoiceException, match="Call not found"):
+        voice.calls.update(call_id, instructions=[], action=HangupAction())
+
+
+def test_sdk_bug_nested_actions_are_sent_in_snake_case_with_nulls(voice: Any) -> None:
+    """SDK bug: nested SVAML models go through ``dataclasses.asdict``: nulls and snake_case keys.
+
+    ``ParkAction()`` becomes ``{"name": "park", "locale": null, "intro_prompt": null, ...}``,
+    which the API refuses (``locale`` must be a locale), as does a ``say`` without a locale.
+    """
+    call_id = voice.callouts.text_to_speech(destination={"type": "number", "endpoint": "+46730170101"}).call_id
+    with pytest.raises(VoiceException) as refused:
+        voice.calls.update(call_id, instructions=[], action=ParkAction())
+    assert refused.value.response_status_code == 400
+    assert refused.value.http_response.body["errorCode"] == 40001
+    with pytest.raises(VoiceException):
+        voice.calls.update(call_id, instructions=[SayInstruction(text="hi")], action=ContinueAction())
+
+
+def test_conference_flow(voice: Any, live_server: LiveServer) -> None:
+    first = voice.conferences.call(
+        destination={"type": "number", "endpoint": "+46708168731"},
+        conference_id="sdk-room",
+        cli="+46000000000",
+        conference_dtmf_options={"mode": "detect", "max_digits": 2, "timeout_mills": 5000},
+        moh_class="music1",
+        locale="en-US",
+        greeting="Welcome",
+    ).call_id
+    second = voice.callouts.conference(
+        destination={"type": "number", "endpoint": "+46708425201"}, conference_id="sdk-room"
+    ).call_id
+    live_server.clock.advance(5)
+
+    participants = voice.conferences.get("sdk-room").participants
+    assert {p.id for p in participants} == {first, second}
+    assert all(p.duration == 3 and not p.muted and not p.onhold for p in participants)
+
+    voice.conferences.manage_participant(call_id=first, conference_id="sdk-room", command="mute")
+    voice.conferences.manage_participant(call_id=second, conference_id="sdk-room", command="onhold", moh="music2")
+    state = {p.id: p for p in voice.conferences.get("sdk-room").participants}
+    assert state[first].muted and state[second].onhold
+
+    voice.conferences.kick_participant(call_id=first, conference_id="sdk-room")
+    assert [p.id for p in voice.conferences.get("sdk-room").participants] == [second]
+    voice.conferences.kick_all("sdk-room")
+    with pytest.raises(VoiceException, match="Conference not found"):
+        voice.conferences.get("sdk-room")
+
+
+def test_custom_callout(voice: Any) -> None:
+    placed = voice.callouts.custom(
+        cli="+46000000000",
+        destination={"type": "number", "endpoint": "+46730170101"},
+        custom="x",
+        max_duration=600,
+        ice='{"action":{"name":"connectPstn","number":"+46730170101"}}',
+        ace='{"action":{"name":"continue"}}',
+        pie="https://example.com/pie",
+    )
+    assert len(placed.call_id) == 32
+
+
+def test_wrong_secret_is_refused(live_server: LiveServer) -> None:
+    client = SinchClient(application_key=KEY, application_secret="d3Jvbmc=")
+    client.configuration.voice_applications_origin = f"127.0.0.1:{live_server.port}"
+    client.configuration.disable_https = True
+    with pytest.raises(VoiceException, match="Invalid credentials") as refused:
+        client.voice.applications.get_numbers()
+    assert refused.value.response_status_code == 401
