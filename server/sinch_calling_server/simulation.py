@@ -195,13 +195,21 @@ class Simulation:
         self.store.put("numbers", number, doc)
         return None
 
+    def _path_app_key(self, request: Request) -> str:
+        # An unknown application in the path is a missing resource (404, declared by the spec);
+        # in a body it is an invalid parameter (400 40003, as the seed documents).
+        key = str(request.path_params.get("applicationkey", ""))
+        if key not in self.application_keys:
+            raise ApiError(404, errors.NOT_FOUND, "Application not found")
+        return key
+
     def get_callbacks(self, request: Request) -> Any:
-        key = self._app_key(request.path_params.get("applicationkey"), request)
+        key = self._path_app_key(request)
         doc = self.store.get("callbacks", key) or {}
         return {"url": {k: v for k, v in doc.items() if k in ("primary", "fallback") and v}}
 
     def update_callbacks(self, request: Request) -> Any:
-        key = self._app_key(request.path_params.get("applicationkey"), request)
+        key = self._path_app_key(request)
         url = (request.body or {}).get("url") or {}
         doc = {k: url[k] for k in ("primary", "fallback") if isinstance(url.get(k), str)}
         self.store.put("callbacks", key, doc)

@@ -118,7 +118,9 @@ async def test_callbacks_per_application(client: httpx.AsyncClient) -> None:
     assert (await client.get(path)).json() == body
     assert (await client.get(f"{V1}/configuration/callbacks/applications/{OTHER_KEY}")).json() == {"url": {}}
     r = await client.get(f"{V1}/configuration/callbacks/applications/unknown-app")
-    assert (r.status_code, r.json()["errorCode"]) == (400, 40003)
+    assert (r.status_code, r.json()["errorCode"]) == (404, 40400)
+    r = await client.post(f"{V1}/configuration/callbacks/applications/unknown-app", json=body)
+    assert (r.status_code, r.json()["errorCode"]) == (404, 40400)
 
 
 async def test_query_number(client: httpx.AsyncClient) -> None:
