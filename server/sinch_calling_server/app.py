@@ -54,7 +54,8 @@ def create_app(
     applications: the credentials accepted (key -> base64 secret, or ``Application`` objects);
         when empty, a demo application is created (and kept in the store) and logged.
     store / state: a ``Store`` object, or a SQLite file path; default in memory.
-    mode: ``simulate`` (default), ``replay`` (answer from ``recordings``; unmatched requests get
+    mode: ``simulate`` (default), ``replay`` (answer from ``recordings``, by default the packaged
+        recordings of the seed's examples; unmatched requests get
         an error, or go to the simulation with ``fallback="simulate"``), or ``record`` (forward
         to ``upstream`` re-signed with ``upstream_application``, save to ``recordings``).
     fixtures: a folder whose numbers.yaml / rates.yaml / calls.yaml replace the packaged ones.
@@ -79,17 +80,23 @@ def create_app(
         assert simulation is not None
         backend = simulation
     elif mode == "replay":
-        from .recordings import Replayer
+        from .recordings import Replayer, packaged_recordings
 
-        if recordings is None:
-            raise ValueError("replay mode needs a recordings folder")
-        backend = Replayer.from_directory(recordings, fallback=simulation)
+        folder = recordings if recordings is not None else packaged_recordings()
+        backend = Replayer.from_directory(folder, compiled, fallback=simulation)
     elif mode == "record":
         from .recordings import Recorder
 
         if recordings is None or upstream is None or upstream_application is None:
             raise ValueError("record mode needs recordings, upstream and upstream_application")
-        backend = Recorder(recordings, upstream, upstream_application, compiled, basic=upstream_basic)
+        backend = Recorder(
+            recordings,
+            upstream,
+            upstream_application,
+            compiled,
+            basic=upstream_basic,
+            local_secrets=[a.secret for a in apps],
+        )
     else:
         raise ValueError(f"unknown mode {mode!r}")
     app = Pipeline(

@@ -24,7 +24,7 @@ from .auth import Application, Authenticator, Caller
 from .errors import ApiError, error_body, new_reference
 from .spec import CompiledSpec, Operation, Parameter, dumps
 
-__all__ = ["Backend", "Pipeline", "Reply", "Request", "ResponseViolation"]
+__all__ = ["Backend", "Pipeline", "Reply", "Request", "ResponseViolation", "check_reply", "parse_json"]
 
 log = logging.getLogger("sinch_calling_server")
 
@@ -312,26 +312,31 @@ class Pipeline:
 
     def check_reply(self, operation: Operation, reply: Reply) -> None:
         """Raise ResponseViolation unless the spec declares this status and its body fits."""
-        if not operation.declares(reply.status):
-            raise ResponseViolation(f"{operation.operation_id}: status {reply.status} is not declared")
-        spec = operation.response_spec(reply.status)
-        assert spec is not None
-        body = reply.body
-        if reply.raw is not None:
-            try:
-                body = parse_json(reply.raw) if reply.raw else None
-            except ValueError:
-                raise ResponseViolation(f"{operation.operation_id}: body is not JSON") from None
-        if spec.json_validator is None:
-            if body is not None and not spec.has_content:
-                raise ResponseViolation(f"{operation.operation_id}: status {reply.status} declares no body")
-            return
-        if body is None:
-            raise ResponseViolation(f"{operation.operation_id}: status {reply.status} needs a JSON body")
-        if not spec.json_validator.is_valid(body):
-            problem = spec.json_validator.first_problem(body)
-            detail = f"{problem.path}: {problem.message}" if problem else "invalid"
-            raise ResponseViolation(f"{operation.operation_id}: {reply.status} body violates the spec ({detail})")
+        check_reply(operation, reply)
+
+
+def check_reply(operation: Operation, reply: Reply) -> None:
+    """Raise ResponseViolation unless the spec declares this status and its body fits."""
+    if not operation.declares(reply.status):
+        raise ResponseViolation(f"{operation.operation_id}: status {reply.status} is not declared")
+    spec = operation.response_spec(reply.status)
+    assert spec is not None
+    body = reply.body
+    if reply.raw is not None:
+        try:
+            body = parse_json(reply.raw) if reply.raw else None
+        except ValueError:
+            raise ResponseViolation(f"{operation.operation_id}: body is not JSON") from None
+    if spec.json_validator is None:
+        if body is not None and not spec.has_content:
+            raise ResponseViolation(f"{operation.operation_id}: status {reply.status} declares no body")
+        return
+    if body is None:
+        raise ResponseViolation(f"{operation.operation_id}: status {reply.status} needs a JSON body")
+    if not spec.json_validator.is_valid(body):
+        problem = spec.json_validator.first_problem(body)
+        detail = f"{problem.path}: {problem.message}" if problem else "invalid"
+        raise ResponseViolation(f"{operation.operation_id}: {reply.status} body violates the spec ({detail})")
 
 
 def _coerce(param: Parameter, raw: str) -> Any:

@@ -8,18 +8,16 @@ failure, so a fixed SDK (or a broken server) shows up here.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import uvicorn
 from sinch_calling_server import create_app
 from sinch_calling_server.pipeline import Pipeline
 
-from .conftest import KEY, OTHER_KEY, SECRET, SPEC, FakeClock, free_port
+from .conftest import KEY, OTHER_KEY, SECRET, SPEC, FakeClock, serve_in_thread
 
 sinch = pytest.importorskip("sinch")
 
@@ -44,18 +42,8 @@ class LiveServer:
 def live_server() -> Iterator[LiveServer]:
     clock = FakeClock(time.time())  # the SDK signs with the real time; this one moves only on request
     app = create_app(spec=SPEC, applications={KEY: SECRET, OTHER_KEY: SECRET}, clock=clock, validate_responses=True)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    yield LiveServer(app, clock, port)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(app) as port:
+        yield LiveServer(app, clock, port)
     assert app.violations == [], "the server sent responses its spec does not allow"
 
 
