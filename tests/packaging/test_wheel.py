@@ -1,0 +1,127 @@
+"""The built wheel works for a new user: it installs into an empty venv and the README runs.
+
+Builds the wheel from this checkout, installs it with the `[server]` extra into a fresh virtual
+environment (dependencies come from the package index, as for a user), starts the recorded server
+from that environment's `sinch-calling-server` command, and runs both README quickstarts there.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+import venv
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from tests.support import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEC_VERSION = yaml.safe_load((ROOT / "spec" / "calling-api.yaml").read_text())["info"]["version"]
+
+pytestmark = pytest.mark.slow
+
+
+def quickstart(marker: str) -> str:
+    readme = (ROOT / "README.md").read_text()
+    match = re.search(rf"<!-- {marker} -->\n```python\n(.*?)```", readme, flags=re.DOTALL)
+    assert match, f"README has no {marker} block"
+    return match.group(1)
+
+
+def quickstart_server_args() -> list[str]:
+    readme = (ROOT / "README.md").read_text()
+    match = re.search(r"^sinch-calling-server (.*)$", readme, flags=re.MULTILINE)
+    assert match, "README shows no sinch-calling-server command"
+    return match.group(1).split()
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [sys.executable, "-m", "build", "--no-isolation", "--wheel", "--outdir", str(out), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    (built,) = out.glob("sinch_calling-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def fresh_venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    env = tmp_path_factory.mktemp("venv")
+    venv.EnvBuilder(with_pip=True).create(env)
+    python = env / "bin" / "python"
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", f"{wheel}[server]"],
+        check=True,
+        capture_output=True,
+    )
+    return env
+
+
+def test_wheel_contents(wheel: Path) -> None:
+    assert wheel.name == f"sinch_calling-{SPEC_VERSION}-py3-none-any.whl"
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for expected in (
+        "sinch_calling/__init__.py",
+        "sinch_calling/py.typed",
+        "sinch_calling/openapi.yaml",
+        "sinch_calling/_runtime/signing.py",
+        "sinch_calling_server/__init__.py",
+        "sinch_calling_server/py.typed",
+    ):
+        assert expected in names
+
+
+def test_installs_imports_and_reports_the_spec_version(fresh_venv: Path) -> None:
+    python = fresh_venv / "bin" / "python"
+    code = "import sinch_calling, importlib.metadata as m; print(sinch_calling.__version__, m.version('sinch-calling'))"
+    out = subprocess.run([str(python), "-c", code], check=True, capture_output=True, text=True).stdout.split()
+    assert out == [SPEC_VERSION, SPEC_VERSION]
+
+
+@pytest.fixture(scope="module")
+def server_url(fresh_venv: Path) -> Iterator[str]:
+    port = free_port()
+    command = [str(fresh_venv / "bin" / "sinch-calling-server"), *quickstart_server_args()]
+    command = [arg if arg != "8080" else str(port) for arg in command]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    stderr = process.stderr.read() if process.stderr else b""
+                    raise RuntimeError(f"server did not start: {stderr!r}") from None
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.mark.parametrize("marker", ["quickstart-sync", "quickstart-async"])
+def test_readme_quickstart_runs_against_the_installed_server(fresh_venv: Path, server_url: str, marker: str) -> None:
+    code = quickstart(marker).replace("http://127.0.0.1:8080", server_url)
+    python = str(fresh_venv / "bin" / "python")
+    done = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    if marker == "quickstart-sync":
+        call_id, status, result = done.stdout.splitlines()[0].split()
+        assert result == "N/A"  # ringing: no result yet
+        assert re.fullmatch(r"[0-9a-f]{32}", call_id) and status == "ONGOING"
+        assert done.stdout.splitlines()[1] == "404 40400 Call not found"
+    else:
+        call_id, participants = done.stdout.split()
+        assert re.fullmatch(r"[0-9a-f]{32}", call_id) and participants == "0"  # still ringing
