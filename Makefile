@@ -95,6 +95,7 @@ serve: $(VENV_STAMP)
 	$(BIN)/sinch-calling-server --port $(PORT) $(SERVER_ARGS)
 
 bench: $(VENV_STAMP) $(NODE_STAMP)
+	@command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 	$(PY) tests/bench/run.py
 
 fuzz: $(VENV_STAMP)

@@ -1,0 +1,263 @@
+"""Row 4: server throughput under wrk: our server, Prism 5.16.0 and a bare ASGI app, side by side.
+
+Each cell (operation x connections) is run for every target, the target order rotating,
+for a few rounds; the report uses the median of each target's runs in a cell. Requests are
+signed once per wrk run with a fresh x-timestamp: a signature stays valid for any replay
+within the server's skew window (15 minutes), so wrk can send the same headers throughout.
+Every request shape is sent once with httpx first and must get a 2xx, so that a wrk run can
+never measure a fast stream of 401s.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+
+import httpx
+from bench_client import API_PREFIX, DESTINATION, place_call
+from harness import (
+    APP_KEY,
+    APP_SECRET,
+    BENCH_DIR,
+    PYTHON,
+    ROOT,
+    SPEC,
+    Row,
+    RunningServer,
+    free_port,
+    median,
+    rotated,
+    running_server,
+)
+from sinch_calling import SinchClient
+from sinch_calling._runtime.signing import decode_secret, sign_request
+
+DURATION_S = 4
+WARMUP_S = 1
+ROUNDS = 3
+TIME_BUDGET_S = 170.0  # rounds stop early (after the first) once this is used up
+PRISM = ROOT / "node_modules" / ".bin" / "prism"
+POST_SCRIPT = BENCH_DIR / "post.lua"
+
+OURS, PRISM_NAME, BARE = "ours", "Prism 5.16.0", "bare ASGI"
+TARGETS = [OURS, PRISM_NAME, BARE]
+GET, POST = "GET getCallResult", "POST callout"
+CALLOUT_BODY = json.dumps(
+    {"method": "ttsCallout", "ttsCallout": {"destination": {"type": "number", "endpoint": DESTINATION}, "text": "hi"}},
+    separators=(",", ":"),
+).encode()
+
+
+@dataclass(frozen=True)
+class Cell:
+    operation: str
+    threads: int
+    connections: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.operation}, -t{self.threads} -c{self.connections}"
+
+    @property
+    def prism_target(self) -> float:
+        """How many times Prism's requests/s ours must reach: ahead at 1 connection, 3x at 32."""
+        return 3.0 if self.connections >= 32 else 1.0
+
+
+CELLS = [Cell(GET, 1, 1), Cell(GET, 2, 32), Cell(POST, 1, 1), Cell(POST, 2, 32)]
+BARE_TARGET = 0.5  # ours / bare ASGI app, at least
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    server: RunningServer
+    prefix: str  # base path the target serves the API under
+    call_id: str
+
+    def url_and_body(self, operation: str) -> tuple[str, bytes]:
+        if operation == GET:
+            return f"{self.server.origin}{self.prefix}/calls/id/{self.call_id}", b""
+        return f"{self.server.origin}{self.prefix}/callouts", CALLOUT_BODY
+
+
+@dataclass(frozen=True)
+class WrkRun:
+    target: str
+    cell: Cell
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    non_2xx: int
+    socket_errors: int
+
+
+@dataclass
+class Throughput:
+    asgi_server: str  # the HTTP server ours (and so the bare app) runs on
+    runs: list[WrkRun] = field(default_factory=list)
+
+    def of(self, target: str, cell: Cell) -> list[WrkRun]:
+        return [r for r in self.runs if r.target == target and r.cell == cell]
+
+    def rps(self, target: str, cell: Cell) -> float:
+        return median([r.rps for r in self.of(target, cell)])
+
+    def problems(self, cell: Cell) -> str:
+        bad = [
+            f"{r.target}: {r.non_2xx} non-2xx, {r.socket_errors} socket errors"
+            for r in self.runs
+            if r.cell == cell and (r.non_2xx or r.socket_errors)
+        ]
+        return "; ".join(bad)
+
+    def rows(self) -> list[Row]:
+        rows: list[Row] = []
+        for cell in CELLS:
+            ours, problems = self.rps(OURS, cell), self.problems(cell)
+            for other, target in ((PRISM_NAME, cell.prism_target), (BARE, BARE_TARGET)):
+                theirs = self.rps(other, cell)
+                ratio = ours / theirs
+                passed = (ratio > target if target == 1.0 else ratio >= target) and not problems
+                bound = "> 1.0x" if target == 1.0 else f">= {target:.1f}x"
+                measured = f"{ratio:.2f}x ({ours:.0f} vs {theirs:.0f} req/s)" + (f" [{problems}]" if problems else "")
+                rows.append(Row("4 server", f"ours / {other} req/s: {cell.label}", measured, bound, passed))
+        return rows
+
+    def raw(self) -> list[str]:
+        lines = [f"ours and the bare app run on: {self.asgi_server}; medians of {ROUNDS} runs of {DURATION_S} s"]
+        lines.append(f"{'cell':<32} {'target':<14} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}   req/s per run")
+        for cell in CELLS:
+            for target in TARGETS:
+                runs = self.of(target, cell)
+                p50, p99 = median([r.p50_ms for r in runs]), median([r.p99_ms for r in runs])
+                each = ", ".join(f"{r.rps:.0f}" for r in runs)
+                rps = self.rps(target, cell)
+                lines.append(f"{cell.label:<32} {target:<14} {rps:>8.0f} {p50:>8.2f} {p99:>8.2f}   {each}")
+        return lines
+
+
+def signed_headers(method: str, url: str, body: bytes) -> dict[str, str]:
+    """Headers of a request signed now, as SinchClient signs it (Content-Type only with a body)."""
+    headers = {"Content-Type": "application/json"} if body else {}
+    request = httpx.Request(method, url, content=body, headers=headers)
+    sign_request(request, APP_KEY, decode_secret(APP_SECRET))
+    return {**headers, "Authorization": request.headers["Authorization"], "x-timestamp": request.headers["x-timestamp"]}
+
+
+def preflight(target: Target) -> None:
+    """Each request shape must be accepted by the target before wrk repeats it."""
+    for operation in (GET, POST):
+        url, body = target.url_and_body(operation)
+        method = "GET" if operation == GET else "POST"
+        response = httpx.request(method, url, content=body, headers=signed_headers(method, url, body))
+        if not response.is_success:
+            raise RuntimeError(f"{target.name} answered {operation} with {response.status_code}: {response.text[:300]}")
+
+
+def run_wrk(target: Target, cell: Cell, duration_s: int) -> WrkRun:
+    url, body = target.url_and_body(cell.operation)
+    method = "GET" if cell.operation == GET else "POST"
+    command = ["wrk", f"-t{cell.threads}", f"-c{cell.connections}", f"-d{duration_s}s", "--latency", "--timeout", "5s"]
+    for name, value in signed_headers(method, url, body).items():
+        command += ["-H", f"{name}: {value}"]
+    if body:
+        command += ["-s", str(POST_SCRIPT)]
+    env = {**os.environ, "BENCH_BODY": body.decode()}
+    done = subprocess.run(
+        [*command, url], capture_output=True, text=True, env=env, timeout=duration_s + 30, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
+    return parse_wrk(done.stdout, target.name, cell)
+
+
+_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def _latency_ms(output: str, percentile: int) -> float:
+    match = re.search(rf"^\s*{percentile}%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.MULTILINE)
+    if match is None:
+        raise RuntimeError(f"no {percentile}% latency in wrk output:\n{output}")
+    return float(match.group(1)) * _UNITS_MS[match.group(2)]
+
+
+def _number(output: str, pattern: str, default: int | None = None) -> float:
+    match = re.search(pattern, output)
+    if match is None:
+        if default is not None:
+            return default
+        raise RuntimeError(f"{pattern!r} not found in wrk output:\n{output}")
+    return float(match.group(1))
+
+
+def parse_wrk(output: str, target: str, cell: Cell) -> WrkRun:
+    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    return WrkRun(
+        target=target,
+        cell=cell,
+        rps=_number(output, r"Requests/sec:\s+([\d.]+)"),
+        p50_ms=_latency_ms(output, 50),
+        p99_ms=_latency_ms(output, 99),
+        requests=int(_number(output, r"(\d+) requests in")),
+        non_2xx=int(_number(output, r"Non-2xx or 3xx responses:\s+(\d+)", default=0)),
+        socket_errors=sum(int(n) for n in socket.groups()) if socket else 0,
+    )
+
+
+@contextmanager
+def started_targets() -> Iterator[list[Target]]:
+    """Our server (its default HTTP server), Prism, and the bare app on the same HTTP server as ours."""
+    if not PRISM.exists():
+        raise RuntimeError(f"{PRISM} is missing: run `make node` (npm ci)")
+    with ExitStack() as stack:
+        port = free_port()
+        ours_cmd = [PYTHON, "-m", "sinch_calling_server", "--port", str(port)]
+        ours_cmd += ["--app", f"{APP_KEY}:{APP_SECRET}", "--spec", str(SPEC)]
+        ours = stack.enter_context(running_server("sinch-calling-server", ours_cmd, port))
+        with SinchClient(
+            application_key=APP_KEY, application_secret=APP_SECRET, base_url=ours.origin + API_PREFIX
+        ) as client:
+            call_id = place_call(client)
+        asgi_server = ours.server_header
+        if asgi_server not in ("granian", "uvicorn"):
+            raise RuntimeError(f"cannot tell which HTTP server ours runs on (server: {asgi_server!r})")
+        port = free_port()
+        bare_cmd = [PYTHON, str(BENCH_DIR / "bare_app.py"), "--port", str(port), "--server", asgi_server]
+        bare = stack.enter_context(running_server(f"bare ASGI app ({asgi_server})", bare_cmd, port, cwd=BENCH_DIR))
+        port = free_port()
+        prism_cmd = [str(PRISM), "mock", str(SPEC), "-p", str(port), "-h", "127.0.0.1", "-m", "false", "-v", "silent"]
+        prism = stack.enter_context(running_server(PRISM_NAME, prism_cmd, port))
+        yield [
+            Target(OURS, ours, API_PREFIX, call_id),
+            Target(PRISM_NAME, prism, "", call_id),  # Prism serves the spec's paths at its root
+            Target(BARE, bare, API_PREFIX, call_id),
+        ]
+
+
+def measure() -> Throughput:
+    if shutil.which("wrk") is None:
+        raise RuntimeError("wrk is not installed (`make bench` installs it: apt-get install -y wrk)")
+    with started_targets() as targets:
+        by_name = {t.name: t for t in targets}
+        for target in targets:
+            preflight(target)
+            for cell in CELLS:
+                run_wrk(target, cell, WARMUP_S)
+        result = Throughput(asgi_server=by_name[OURS].server.server_header)
+        deadline = time.monotonic() + TIME_BUDGET_S
+        for turn in range(ROUNDS):
+            for index, cell in enumerate(CELLS):
+                for name in rotated(TARGETS, turn + index):
+                    result.runs.append(run_wrk(by_name[name], cell, DURATION_S))
+            if time.monotonic() > deadline:
+                break
+    return result
