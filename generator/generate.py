@@ -5,7 +5,8 @@
 The steps, in order:
 1. load the spec and derive the few facts our templates need that openapi-python-client does not
    parse (each operation's host family, each discriminated union's mapping);
-2. run openapi-python-client (pinned) with our templates from `generator/templates/`;
+2. run openapi-python-client (pinned) with our templates from `generator/templates/`, then
+   render the modules it has no slot for (`generator/templates/extra/`) with the same data;
 3. copy the hand-written runtime (`generator/runtime/`) verbatim into `_runtime/`;
 4. ship the spec itself (the recorded server and the contract tests load it) and `py.typed`;
 5. put the "generated" line at the top of every file, run the pinned ruff with fixed options;
@@ -188,13 +189,25 @@ def run_openapi_python_client(spec_path: Path, spec: dict[str, Any], out: Path) 
         sys.exit(f"openapi-python-client could not read the spec: {openapi.header}\n{openapi.detail}")
     project = Project(openapi=openapi, config=config, custom_template_path=HERE / "templates")
     project.env.globals.update(template_helpers(spec, openapi))
-    errors = project.build()
+    errors = list(project.build())
+    render_extra_modules(project, out)
     # Like --fail-on-warning: a skipped operation must fail the build, not vanish from the client.
     if errors:
         for error in errors:
             print(f"{error.level.name}: {error.header}\n{error.detail or ''}", file=sys.stderr)
         if any(error.level in (ErrorLevel.ERROR, ErrorLevel.WARNING) for error in errors):
             sys.exit("generation failed")
+
+
+def render_extra_modules(project: Project, package: Path) -> None:
+    """Render `templates/extra/<module>.py.jinja` into `<package>/<module>.py`.
+
+    openapi-python-client renders only the files it knows; modules it has no slot for (the
+    callback and SVAML helpers) are rendered here from the same parsed spec and globals.
+    """
+    for template in sorted((HERE / "templates" / "extra").glob("*.py.jinja")):
+        rendered = project.env.get_template(f"extra/{template.name}").render()
+        (package / template.name.removesuffix(".jinja")).write_text(rendered, encoding="utf-8")
 
 
 def copy_runtime(package: Path) -> None:
