@@ -192,9 +192,7 @@ class Pipeline:
             allow = ", ".join(sorted(methods))
             raise ApiError(405, errors.METHOD_NOT_ALLOWED, f"Method {method} not allowed", {"Allow": allow})
 
-        headers: dict[str, str] = {}
-        for name, value in scope["headers"]:
-            headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
 
         body = await self._read_body(receive, headers)
 

@@ -281,6 +281,7 @@ class Simulation:
             "domain": str(details.get("domain") or ("mxp" if destination.get("type") == "username" else "pstn")),
             "custom": details.get("custom"),
             "createdAt": now,
+            "timestamp": iso(now),
             "answerAt": now + self.ring_seconds,
             "plannedEnd": now + self.ring_seconds + (talk or 0.0),
             "end": None,  # {"at", "result", "reason"} once ended early
@@ -348,7 +349,7 @@ class Simulation:
             "status": status,
             "result": result,
             "reason": reason,
-            "timestamp": iso(call["createdAt"]),
+            "timestamp": call.get("timestamp") or iso(call["createdAt"]),
             "userRate": rate,
             "debit": {"currencyId": rate["currencyId"], "amount": round(rate["amount"] * minutes, 4)},
             "debitMinutes": minutes,
