@@ -1,0 +1,97 @@
+"""Shared by the callback tests: the published vector, signing like Sinch does, the spec's schemas."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime, timezone
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+from sinch_calling._runtime.signing import compute_signature, content_md5, decode_secret, string_to_sign, utc_timestamp
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEC_PATH = ROOT / "spec" / "calling-api.yaml"
+
+# Vector 1 of wire-protocol.md: Sinch's callback-signing example.
+VECTOR_KEY = "669E367E-6BBA-48AB-AF15-266871C28135"
+VECTOR_SECRET = "BeIukql3pTKJ8RGL5zo0DA=="
+VECTOR_PATH = "/sinch/callback/ace"
+VECTOR_TIMESTAMP = "2014-09-24T10:59:41Z"
+VECTOR_TIME = datetime(2014, 9, 24, 10, 59, 41, tzinfo=timezone.utc)
+VECTOR_BODY = (
+    b'{"event":"ace","callid":"822aa4b7-05b4-4d83-87c7-1f835ee0b6f6_257",'
+    b'"timestamp":"2014-09-24T10:59:41Z","version":1}'
+)
+VECTOR_SIGNATURE = "Tg6fMyo8mj9pYfWQ9ssbx3Tc1BNC87IEygAfLbJqZb4="
+VECTOR_HEADERS = {
+    "Content-Type": "application/json",
+    "x-timestamp": VECTOR_TIMESTAMP,
+    "Authorization": f"application {VECTOR_KEY}:{VECTOR_SIGNATURE}",
+}
+
+# Credentials of our own, with a secret long enough to be recognisable in any output.
+KEY = "a1b2c3d4-0000-4000-8000-00000000cafe"
+SECRET = base64.b64encode(b"the callback secret of the tests").decode()  # ends in one "="
+
+
+def signature(
+    body: bytes,
+    *,
+    secret: str = SECRET,
+    method: str = "POST",
+    path: str = "/sinch/callback",
+    content_type: str = "application/json",
+    timestamp: str,
+) -> str:
+    """The signature Sinch would send, computed with the runtime's own signing functions."""
+    to_sign = string_to_sign(method, content_md5(body), content_type, timestamp, path)
+    return compute_signature(decode_secret(secret), to_sign)
+
+
+def signed_headers(
+    body: bytes,
+    *,
+    key: str = KEY,
+    secret: str = SECRET,
+    method: str = "POST",
+    path: str = "/sinch/callback",
+    content_type: str | None = "application/json",
+    timestamp: str | None = None,
+    now: datetime | None = None,
+    scheme: str = "application",
+) -> dict[str, str]:
+    """Headers of a callback signed like Sinch signs them (lower-case scheme, as Sinch sends it)."""
+    timestamp = timestamp if timestamp is not None else utc_timestamp(now)
+    sig = signature(body, secret=secret, method=method, path=path, content_type=content_type or "", timestamp=timestamp)
+    headers = {"x-timestamp": timestamp, "Authorization": f"{scheme} {key}:{sig}"}
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    return headers
+
+
+@cache
+def spec() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+    return loaded
+
+
+@cache
+def schema_validator(name: str) -> Draft202012Validator:
+    """A Draft 2020-12 validator for ``#/components/schemas/<name>`` of the spec, refs resolved."""
+    registry: Registry[Any] = Registry().with_resource(
+        "urn:spec", Resource.from_contents(spec(), default_specification=DRAFT202012)
+    )
+    return Draft202012Validator({"$ref": f"urn:spec#/components/schemas/{name}"}, registry=registry)
+
+
+def webhook_examples(event: str, part: str) -> dict[str, Any]:
+    """The spec's examples of one webhook's request (``part="request"``) or 200 response."""
+    operation = spec()["webhooks"][event]["post"]
+    content = operation["requestBody"] if part == "request" else operation["responses"]["200"]
+    examples: dict[str, Any] = content.get("content", {}).get("application/json", {}).get("examples", {})
+    return {name: example["value"] for name, example in examples.items()}
