@@ -194,7 +194,7 @@ class Pipeline:
 
         headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
 
-        body = await self._read_body(receive, headers)
+        body = await self._read_body(receive, headers, scope.get("http_version"))
 
         decoded_path = unquote(raw_path, errors="replace")
         paths = (raw_path,) if decoded_path == raw_path else (raw_path, decoded_path)
@@ -212,8 +212,10 @@ class Pipeline:
             self.check_reply(operation, reply)
         return reply
 
-    async def _read_body(self, receive: Receive, headers: dict[str, str]) -> bytes:
+    async def _read_body(self, receive: Receive, headers: dict[str, str], http_version: str | None) -> bytes:
         declared = headers.get("content-length")
+        if declared is None and "transfer-encoding" not in headers and http_version in ("1.1", "1.0"):
+            return b""  # HTTP/1: no framing header means no body (and saves a round trip to the server)
         if declared is not None:
             try:
                 size = int(declared.strip())

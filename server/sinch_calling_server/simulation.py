@@ -328,15 +328,15 @@ class Simulation:
             return "ONGOING", "ANSWERED", "N/A", int(now - answer), None
         return "ONGOING", "N/A", "N/A", 0, None
 
-    def _call(self, request: Request) -> Document:
+    def _call(self, request: Request, read_only: bool = False) -> Document:
         call_id = str(request.path_params.get("callId", ""))
-        call = self.store.get("calls", call_id)
+        call = self.store.read("calls", call_id) if read_only else self.store.get("calls", call_id)
         if call is None:
             raise ApiError(404, errors.NOT_FOUND, "Call not found")
         return call
 
     def get_call_result(self, request: Request) -> Any:
-        call = self._call(request)
+        call = self._call(request, read_only=True)
         status, result, reason, duration, _ = self._state(call, self.clock())
         rate = call["rate"]
         minutes = math.ceil(duration / 60) if duration else 0

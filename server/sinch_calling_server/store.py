@@ -28,6 +28,10 @@ class Store(Protocol):
 
     def get(self, kind: str, key: str) -> Document | None: ...
 
+    def read(self, kind: str, key: str) -> Document | None:
+        """Like ``get``, for callers that promise not to modify the result (may be shared)."""
+        ...
+
     def put(self, kind: str, key: str, value: Document) -> None: ...
 
     def delete(self, kind: str, key: str) -> None: ...
@@ -52,6 +56,7 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self._data: dict[str, dict[str, str]] = {}
+        self._parsed: dict[tuple[str, str], Document] = {}  # read-only views of _data
         self._lock = threading.RLock()
         self._undo: list[tuple[str, str, str | None]] | None = None
 
@@ -62,8 +67,17 @@ class MemoryStore:
         result: Document = json.loads(raw)
         return result
 
+    def read(self, kind: str, key: str) -> Document | None:
+        cached = self._parsed.get((kind, key))
+        if cached is None:
+            cached = self.get(kind, key)
+            if cached is not None:
+                self._parsed[(kind, key)] = cached
+        return cached
+
     def put(self, kind: str, key: str, value: Document) -> None:
         with self._lock:
+            self._parsed.pop((kind, key), None)
             bucket = self._data.setdefault(kind, {})
             if self._undo is not None:
                 self._undo.append((kind, key, bucket.get(key)))
@@ -71,6 +85,7 @@ class MemoryStore:
 
     def delete(self, kind: str, key: str) -> None:
         with self._lock:
+            self._parsed.pop((kind, key), None)
             bucket = self._data.get(kind, {})
             if key in bucket:
                 if self._undo is not None:
@@ -91,6 +106,7 @@ class MemoryStore:
                 yield
             except BaseException:
                 for kind, key, old in reversed(self._undo):
+                    self._parsed.pop((kind, key), None)
                     if old is None:
                         self._data.get(kind, {}).pop(key, None)
                     else:
@@ -126,6 +142,9 @@ class SqliteStore:
             return None
         result: Document = json.loads(row[0])
         return result
+
+    def read(self, kind: str, key: str) -> Document | None:
+        return self.get(kind, key)  # other processes may write: always read the file
 
     def put(self, kind: str, key: str, value: Document) -> None:
         with self.transaction():

@@ -33,13 +33,18 @@ def test_documents_round_trip(store: Store) -> None:
     assert doc is not None
     doc["n"] = 99  # a copy: the store is not changed behind its back
     assert store.get("calls", "a") == {"n": 1}
+    assert store.read("calls", "a") == {"n": 1}
+    store.put("calls", "a", {"n": 3})
+    assert store.read("calls", "a") == {"n": 3}  # a read-only view never goes stale
     store.delete("calls", "a")
+    assert store.read("calls", "a") is None
     store.delete("calls", "missing")
     assert store.items("calls") == [("b", {"n": 2, "nested": {"x": [1, "é"]}})]
 
 
 def test_a_failed_transaction_changes_nothing(store: Store) -> None:
     store.put("k", "kept", {"v": 1})
+    assert store.read("k", "kept") == {"v": 1}
     with pytest.raises(RuntimeError), store.transaction():
         store.put("k", "kept", {"v": 2})
         store.put("k", "new", {"v": 3})
@@ -48,6 +53,7 @@ def test_a_failed_transaction_changes_nothing(store: Store) -> None:
             store.put("k", "inner", {"v": 4})
         raise RuntimeError("handler failed")
     assert store.items("k") == [("kept", {"v": 1})]
+    assert store.read("k", "kept") == {"v": 1}
 
 
 def test_concurrent_read_modify_write_loses_nothing(store: Store, tmp_path: Path) -> None:
