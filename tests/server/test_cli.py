@@ -70,3 +70,29 @@ def test_help() -> None:
         [sys.executable, "-m", "sinch_calling_server", "--help"], env=subprocess_env(), capture_output=True, text=True
     )
     assert result.returncode == 0 and "--recordings" in result.stdout and "--upstream-app" in result.stdout
+
+
+@pytest.mark.parametrize("server_kind", ["granian", "uvicorn"])
+def test_raw_garbage_over_a_socket_never_gets_a_500(server_kind: str) -> None:
+    """Non-ASCII header values and garbage bodies, byte for byte on the wire."""
+    import socket
+
+    server = ServerProcess("--app", f"{KEY}:{SECRET}", "--server", server_kind)
+    requests = [
+        b"GET /v1/configuration/numbers HTTP/1.1\r\nHost: x\r\nAuthorization: Application \xc3\xa9\xff:\xfe\r\n"
+        b"x-timestamp: \xe2\x82\xac\r\n\r\n",
+        b"POST /calling/v1/callouts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json; charset=\xe9\r\n"
+        b'Authorization: Basic \xff\xfe\r\nContent-Length: 6\r\n\r\n\x00\xff{[\x80"',
+        b'PATCH /calling/v1/calls/id/%FF%00 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n{"a',
+        b"GET /v1/calling/query/number/\xe2\x82\xac HTTP/1.1\r\nHost: x\r\n\r\n",
+    ]
+    try:
+        for raw in requests:
+            with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+                sock.sendall(raw)
+                answer = sock.recv(65536)
+            status = int(answer.split(b" ", 2)[1])
+            assert 400 <= status < 500, (raw, answer)
+            assert b"Traceback" not in answer
+    finally:
+        server.kill()
