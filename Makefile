@@ -80,7 +80,7 @@ build: $(VENV_STAMP) $(GENERATED_STAMP)
 lint-python: $(VENV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy --strict generated/sinch_calling server/sinch_calling_server generator/runtime tests/typing
+	$(BIN)/mypy --strict generated/sinch_calling server/sinch_calling_server generator/runtime tests/typing examples
 
 lint: lint-spec lint-python
 

@@ -142,6 +142,48 @@ def template_helpers(spec: dict[str, Any], openapi: GeneratorData) -> dict[str, 
                 lines.update(line.replace("from ...", "from .") for line in endpoint.relative_imports)
         return sorted(line for line in lines if ".models." in line)
 
+    models = {str(model.class_info.name): model for model in openapi.models}
+
+    def union(schema_name: str) -> dict[str, Any]:
+        """A discriminated oneOf of components/schemas, found by its name (it may be used by no path)."""
+        discriminator = spec["components"]["schemas"][schema_name]["discriminator"]
+        variants = [
+            (value, str(models[ref.rsplit("/", 1)[-1]].class_info.name))
+            for value, ref in discriminator["mapping"].items()
+        ]
+        return {"property": discriminator["propertyName"], "variants": variants, "union": schema_name}
+
+    def svaml_documents() -> list[str]:
+        """The SVAML documents: the schemas whose `action` is a discriminated union of actions."""
+        schemas = spec["components"]["schemas"]
+        documents = []
+        for name, schema in schemas.items():
+            ref = schema.get("properties", {}).get("action", {}).get("$ref", "")
+            if "discriminator" in schemas.get(ref.rsplit("/", 1)[-1], {}):
+                documents.append(name)
+        return sorted(documents)
+
+    def reachable_classes(roots: list[str]) -> list[str]:
+        """The model and enum classes reachable from `roots` through properties, lists and unions."""
+        seen: list[str] = []
+
+        def visit(prop: Any) -> None:
+            if hasattr(prop, "inner_properties"):
+                for inner in prop.inner_properties:
+                    visit(inner)
+            elif hasattr(prop, "inner_property"):
+                visit(prop.inner_property)
+            elif hasattr(prop, "class_info") and str(prop.class_info.name) not in seen:
+                seen.append(str(prop.class_info.name))
+                # a model met inside another may be an unprocessed copy: read the parsed one
+                model = models.get(str(prop.class_info.name))
+                for child in (model.required_properties or []) + (model.optional_properties or []) if model else []:
+                    visit(child)
+
+        for root in roots:
+            visit(models[root])
+        return sorted(seen)
+
     def resource_class(tag: str) -> str:
         return "".join(part.capitalize() for part in str(tag).split("_")) + "Resource"
 
@@ -160,6 +202,9 @@ def template_helpers(spec: dict[str, Any], openapi: GeneratorData) -> dict[str, 
         "sinch_parse_function": parse_function,
         "sinch_client_imports": client_imports,
         "sinch_resource_class": resource_class,
+        "sinch_union": union,
+        "sinch_svaml_documents": svaml_documents,
+        "sinch_reachable_classes": reachable_classes,
         "sinch_tag_description": tag_description,
     }
 

@@ -6,6 +6,7 @@ a wrong primitive type passes silently, an unknown enum value raises ``ValueErro
 forward-compatible path instead:
 
 - ``check_field`` checks a primitive field's JSON type and names the field when it is wrong;
+- ``parse_datetime`` reads ISO-8601 date-times on every supported Python, naming the field;
 - ``parse_discriminated`` picks a ``oneOf`` variant by its discriminator, in one step;
 - ``open_enum_member`` lets an enum keep a value the spec does not know yet (Sinch adds
   DiCE reasons over time) instead of failing;
@@ -15,16 +16,18 @@ forward-compatible path instead:
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Callable, Mapping
 from enum import Enum
 from typing import Any, TypeVar, cast
 
 import httpx
+from dateutil.parser import isoparse
 
 from .exceptions import ResponseValidationError
 
-__all__ = ["FieldError", "check_field", "open_enum_member", "parse_body", "parse_discriminated"]
+__all__ = ["FieldError", "check_field", "open_enum_member", "parse_body", "parse_datetime", "parse_discriminated"]
 
 T = TypeVar("T")
 E = TypeVar("E", bound=Enum)
@@ -58,6 +61,19 @@ def _type_message(field: str, expected: tuple[type, ...], value: object) -> str:
     wanted = " or ".join(_JSON_TYPE_NAMES.get(t, t.__name__) for t in expected)
     got = _JSON_TYPE_NAMES.get(type(value), type(value).__name__) if value is not None else "null"
     return f"field {field!r} should be {wanted}, got {got}"
+
+
+def parse_datetime(value: object, field: str) -> datetime.datetime:
+    """Parse an ISO-8601 date-time field as Sinch sends it (``Z``, offsets, any fraction length).
+
+    ``datetime.fromisoformat`` (upstream's choice) refuses a trailing ``Z`` before Python 3.11.
+    """
+    if not isinstance(value, str):
+        raise FieldError(field, _type_message(field, (str,), value))
+    try:
+        return isoparse(value)
+    except (ValueError, OverflowError) as exc:
+        raise FieldError(field, f"field {field!r} is not an ISO-8601 date-time: {value!r}") from exc
 
 
 def parse_discriminated(

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from .._runtime.parsing import check_field
+from .._runtime.parsing import check_field, parse_datetime
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ class NotifyEvent:
         if isinstance(_timestamp, Unset):
             timestamp = UNSET
         else:
-            timestamp = datetime.datetime.fromisoformat(_timestamp)
+            timestamp = parse_datetime(_timestamp, "timestamp")
 
         version = check_field(d.pop("version", UNSET), (int,), "version")
 
