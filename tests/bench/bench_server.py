@@ -115,16 +115,31 @@ class WrkRun:
     p99_ms: float
     requests: int
     non_2xx: int
-    socket_errors: int
+    socket_errors: str  # wrk's "connect a, read b, write c, timeout d", or "" when there were none
+
+    @property
+    def clean(self) -> bool:
+        """Every request got a 2xx answer: the run measured serving, not failing."""
+        return self.non_2xx == 0 and not self.socket_errors
+
+    @property
+    def problem(self) -> str:
+        errors = f", socket errors: {self.socket_errors}" if self.socket_errors else ""
+        return f"{self.target} round {self.turn}: {self.non_2xx} non-2xx{errors}"
 
 
 @dataclass
 class Throughput:
+    """All wrk runs. Medians and ratios use clean runs only; a failed run of ours fails its cell."""
+
     asgi_server: str  # the HTTP server ours (and so the bare app) runs on
     runs: list[WrkRun] = field(default_factory=list)
 
     def of(self, target: str, cell: Cell) -> list[WrkRun]:
-        return [r for r in self.runs if r.target == target and r.cell == cell]
+        return [r for r in self.runs if r.target == target and r.cell == cell and r.clean]
+
+    def failed(self, target: str, cell: Cell) -> list[WrkRun]:
+        return [r for r in self.runs if r.target == target and r.cell == cell and not r.clean]
 
     def rps(self, target: str, cell: Cell) -> float:
         return median([r.rps for r in self.of(target, cell)])
@@ -134,39 +149,50 @@ class Throughput:
         theirs = {r.turn: r.rps for r in self.of(other, cell)}
         return median([r.rps / theirs[r.turn] for r in self.of(target, cell) if r.turn in theirs])
 
-    def problems(self, cell: Cell) -> str:
-        bad = [
-            f"{r.target}: {r.non_2xx} non-2xx, {r.socket_errors} socket errors"
-            for r in self.runs
-            if r.cell == cell and (r.non_2xx or r.socket_errors)
-        ]
-        return "; ".join(bad)
-
     def rows(self) -> list[Row]:
-        rows: list[Row] = []
-        for cell in CELLS:
-            ours, problems = self.rps(OURS, cell), self.problems(cell)
-            for other, bound in ((PRISM_NAME, cell.prism_bound), (BARE, BARE_BOUND)):
-                theirs, ratio = self.rps(other, cell), self.ratio(OURS, other, cell)
-                measured = f"{ratio:.2f}x ({ours:.0f} vs {theirs:.0f} req/s)" + (f" [{problems}]" if problems else "")
-                passed = bound.met(ratio) and not problems
-                rows.append(Row("4 server", f"ours / {other} req/s: {cell.label}", measured, str(bound), passed))
-        return rows
+        return [
+            self._row(cell, other, bound)
+            for cell in CELLS
+            for other, bound in ((PRISM_NAME, cell.prism_bound), (BARE, BARE_BOUND))
+        ]
+
+    def _row(self, cell: Cell, other: str, bound: Bound) -> Row:
+        comparison = f"ours / {other} req/s: {cell.label}"
+        ours_failed, other_failed = self.failed(OURS, cell), self.failed(other, cell)
+        notes = [f"ours failed {len(ours_failed)} run(s)"] if ours_failed else []
+        notes += [f"{len(other_failed)} {other} run(s) with errors left out"] if other_failed else []
+        note = f" [{'; '.join(notes)}]" if notes else ""
+        try:
+            ours, theirs, ratio = self.rps(OURS, cell), self.rps(other, cell), self.ratio(OURS, other, cell)
+        except ValueError:  # no round where both ran cleanly
+            verdict = False if ours_failed else None  # our failures fail the cell; theirs leave it unmeasured
+            return Row("4 server", comparison, f"no clean pair of runs{note}", str(bound), verdict)
+        measured = f"{ratio:.2f}x ({ours:.0f} vs {theirs:.0f} req/s){note}"
+        return Row("4 server", comparison, measured, str(bound), bound.met(ratio) and not ours_failed)
 
     def raw(self) -> list[str]:
         lines = [
-            f"ours and the bare app run on: {self.asgi_server}; medians of {ROUNDS} runs of {DURATION_S} s;"
-            " ratios are medians of per-round ratios"
+            f"ours and the bare app run on: {self.asgi_server}; medians of {ROUNDS} runs of {DURATION_S} s"
+            " (runs with errors left out); ratios are medians of per-round ratios"
         ]
-        lines.append(f"{'cell':<32} {'target':<14} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}   req/s per run")
+        header = f"{'cell':<32} {'target':<14} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}"
+        lines.append(header + "   req/s per run (* = errors)")
         for cell in CELLS:
             for target in TARGETS:
-                runs = self.of(target, cell)
-                p50, p99 = median([r.p50_ms for r in runs]), median([r.p99_ms for r in runs])
-                each = ", ".join(f"{r.rps:.0f}" for r in runs)
-                rps = self.rps(target, cell)
-                lines.append(f"{cell.label:<32} {target:<14} {rps:>8.0f} {p50:>8.2f} {p99:>8.2f}   {each}")
+                lines.append(self._raw_line(cell, target))
+        lines += [f"run with errors: {r.problem}" for r in self.runs if not r.clean]
         return lines
+
+    def _raw_line(self, cell: Cell, target: str) -> str:
+        runs = self.of(target, cell)
+        each = ", ".join(
+            f"{r.rps:.0f}" + ("" if r.clean else "*") for r in self.runs if (r.target, r.cell) == (target, cell)
+        )
+        if not runs:
+            return f"{cell.label:<32} {target:<14} {'-':>8} {'-':>8} {'-':>8}   {each}"
+        p50, p99 = median([r.p50_ms for r in runs]), median([r.p99_ms for r in runs])
+        rps = self.rps(target, cell)
+        return f"{cell.label:<32} {target:<14} {rps:>8.0f} {p50:>8.2f} {p99:>8.2f}   {each}"
 
 
 def signed_headers(method: str, url: str, body: bytes) -> dict[str, str]:
@@ -222,7 +248,7 @@ def _number(output: str, pattern: str, default: int | None = None) -> float:
 
 
 def parse_wrk(output: str, target: str, cell: Cell, turn: int) -> WrkRun:
-    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    socket = re.search(r"Socket errors: (connect \d+, read \d+, write \d+, timeout \d+)", output)
     return WrkRun(
         target=target,
         cell=cell,
@@ -232,7 +258,7 @@ def parse_wrk(output: str, target: str, cell: Cell, turn: int) -> WrkRun:
         p99_ms=_latency_ms(output, 99),
         requests=int(_number(output, r"(\d+) requests in")),
         non_2xx=int(_number(output, r"Non-2xx or 3xx responses:\s+(\d+)", default=0)),
-        socket_errors=sum(int(n) for n in socket.groups()) if socket else 0,
+        socket_errors=socket.group(1) if socket else "",
     )
 
 
