@@ -23,7 +23,7 @@ class AceEvent:
     """Answered Call Event.
 
     Attributes:
-        event (Literal['ace']):
+        event (Literal['ace']):  Default: 'ace'.
         callid (str):
         timestamp (datetime.datetime | Unset):
         version (int | Unset):
@@ -33,8 +33,8 @@ class AceEvent:
         amd (AmdResult | Unset): The result of answering machine detection.
     """
 
-    event: Literal["ace"]
     callid: str
+    event: Literal["ace"] = "ace"
     timestamp: datetime.datetime | Unset = UNSET
     version: int | Unset = UNSET
     custom: str | Unset = UNSET

@@ -15,10 +15,10 @@ class AnswerInstruction:
     """Answers the call before the action runs (ICE only).
 
     Attributes:
-        name (Literal['answer']):
+        name (Literal['answer']):  Default: 'answer'.
     """
 
-    name: Literal["answer"]
+    name: Literal["answer"] = "answer"
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

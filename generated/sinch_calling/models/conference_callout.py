@@ -19,13 +19,13 @@ class ConferenceCallout:
     """A conference callout.
 
     Attributes:
-        method (Literal['conferenceCallout']):
+        method (Literal['conferenceCallout']):  Default: 'conferenceCallout'.
         conference_callout (ConferenceCalloutRequest): Calls `destination` and connects it to conference `conferenceId`,
             creating the conference if needed.
     """
 
-    method: Literal["conferenceCallout"]
     conference_callout: ConferenceCalloutRequest
+    method: Literal["conferenceCallout"] = "conferenceCallout"
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -23,14 +23,14 @@ class ConnectConfAction:
     """Connects the call to a conference, creating it if needed.
 
     Attributes:
-        name (Literal['connectConf']):
+        name (Literal['connectConf']):  Default: 'connectConf'.
         conference_id (str):
         conference_dtmf_options (ConferenceDtmfOptions | Unset): How DTMF from conference participants is handled.
         moh (MohClass | Unset): Music on hold played to a waiting participant.
     """
 
-    name: Literal["connectConf"]
     conference_id: str
+    name: Literal["connectConf"] = "connectConf"
     conference_dtmf_options: ConferenceDtmfOptions | Unset = UNSET
     moh: MohClass | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

@@ -22,13 +22,13 @@ class ConnectMxpAction:
     """Connects the call to an app or web user.
 
     Attributes:
-        name (Literal['connectMxp']):
+        name (Literal['connectMxp']):  Default: 'connectMxp'.
         destination (Identity): An endpoint of a call, such as a phone number or an app user.
         callheaders (list[CallHeader] | Unset): Headers passed to the app (Sinch spells this property in lower case).
     """
 
-    name: Literal["connectMxp"]
     destination: Identity
+    name: Literal["connectMxp"] = "connectMxp"
     callheaders: list[CallHeader] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 

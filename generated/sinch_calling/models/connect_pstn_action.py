@@ -23,7 +23,7 @@ class ConnectPstnAction:
     """Connects the call to a phone number.
 
     Attributes:
-        name (Literal['connectPstn']):
+        name (Literal['connectPstn']):  Default: 'connectPstn'.
         number (str): A phone number in E.164 format, with a leading plus.
         locale (Locale | Unset): Language and voice for text-to-speech. `es-CA` is Sinch's code for Catalan; the seed's
             `zn-CN` is a typo for `zh-CN` (see DECISIONS.md).
@@ -36,8 +36,8 @@ class ConnectPstnAction:
         amd (AmdOptions | Unset): Answering machine detection.
     """
 
-    name: Literal["connectPstn"]
     number: str
+    name: Literal["connectPstn"] = "connectPstn"
     locale: Locale | Unset = UNSET
     max_duration: int | Unset = UNSET
     dial_timeout: int | Unset = UNSET

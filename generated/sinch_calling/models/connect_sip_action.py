@@ -25,7 +25,7 @@ class ConnectSipAction:
     """Connects the call to a SIP endpoint.
 
     Attributes:
-        name (Literal['connectSip']):
+        name (Literal['connectSip']):  Default: 'connectSip'.
         destination (Identity): An endpoint of a call, such as a phone number or an app user.
         max_duration (int | Unset):
         cli (str | Unset):
@@ -35,8 +35,8 @@ class ConnectSipAction:
         moh (MohClass | Unset): Music on hold played to a waiting participant.
     """
 
-    name: Literal["connectSip"]
     destination: Identity
+    name: Literal["connectSip"] = "connectSip"
     max_duration: int | Unset = UNSET
     cli: str | Unset = UNSET
     transport: ConnectSipActionTransport | Unset = UNSET

@@ -18,12 +18,12 @@ class ContinueAction:
     """Lets the call go on as it was set up.
 
     Attributes:
-        name (Literal['continue']):
+        name (Literal['continue']):  Default: 'continue'.
         record (bool | Unset): Legacy switch from the seed's start-recording example; prefer the `startRecording`
             instruction.
     """
 
-    name: Literal["continue"]
+    name: Literal["continue"] = "continue"
     record: bool | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 

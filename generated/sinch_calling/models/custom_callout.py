@@ -19,13 +19,13 @@ class CustomCallout:
     """A custom callout driven by SVAML.
 
     Attributes:
-        method (Literal['customCallout']):
+        method (Literal['customCallout']):  Default: 'customCallout'.
         custom_callout (CustomCalloutRequest): Calls `destination` and drives the call with your own SVAML: `ice` and
             `ace` are SVAML documents serialised as JSON strings, `pie` is a URL that receives PIE events.
     """
 
-    method: Literal["customCallout"]
     custom_callout: CustomCalloutRequest
+    method: Literal["customCallout"] = "customCallout"
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -27,7 +27,7 @@ class DiceEvent:
     """Disconnected Call Event.
 
     Attributes:
-        event (Literal['dice']):
+        event (Literal['dice']):  Default: 'dice'.
         callid (str):
         timestamp (datetime.datetime | Unset):
         version (int | Unset):
@@ -44,8 +44,8 @@ class DiceEvent:
         call_headers (list[CallHeader] | Unset):
     """
 
-    event: Literal["dice"]
     callid: str
+    event: Literal["dice"] = "dice"
     timestamp: datetime.datetime | Unset = UNSET
     version: int | Unset = UNSET
     custom: str | Unset = UNSET

@@ -15,10 +15,10 @@ class HangupAction:
     """Ends the call.
 
     Attributes:
-        name (Literal['hangup']):
+        name (Literal['hangup']):  Default: 'hangup'.
     """
 
-    name: Literal["hangup"]
+    name: Literal["hangup"] = "hangup"
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

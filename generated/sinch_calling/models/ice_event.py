@@ -26,7 +26,7 @@ class IceEvent:
     """Incoming Call Event.
 
     Attributes:
-        event (Literal['ice']):
+        event (Literal['ice']):  Default: 'ice'.
         callid (str): The call's id (Sinch spells it in lower case in events).
         call_resource_url (str | Unset): The URL to manage this call with.
         timestamp (datetime.datetime | Unset):
@@ -42,8 +42,8 @@ class IceEvent:
         call_headers (list[CallHeader] | Unset):
     """
 
-    event: Literal["ice"]
     callid: str
+    event: Literal["ice"] = "ice"
     call_resource_url: str | Unset = UNSET
     timestamp: datetime.datetime | Unset = UNSET
     version: int | Unset = UNSET

@@ -23,7 +23,7 @@ class NotifyEvent:
     """Notification event, e.g. a finished recording.
 
     Attributes:
-        event (Literal['notify']):
+        event (Literal['notify']):  Default: 'notify'.
         callid (str):
         timestamp (datetime.datetime | Unset):
         version (int | Unset):
@@ -34,8 +34,8 @@ class NotifyEvent:
         amd (AmdResult | Unset): The result of answering machine detection.
     """
 
-    event: Literal["notify"]
     callid: str
+    event: Literal["notify"] = "notify"
     timestamp: datetime.datetime | Unset = UNSET
     version: int | Unset = UNSET
     custom: str | Unset = UNSET

@@ -19,7 +19,7 @@ class ParkAction:
     """Parks the call, playing a hold prompt, until it is managed again.
 
     Attributes:
-        name (Literal['park']):
+        name (Literal['park']):  Default: 'park'.
         locale (Locale | Unset): Language and voice for text-to-speech. `es-CA` is Sinch's code for Catalan; the seed's
             `zn-CN` is a typo for `zh-CN` (see DECISIONS.md).
         intro_prompt (str | Unset):
@@ -27,7 +27,7 @@ class ParkAction:
         max_duration (int | Unset):
     """
 
-    name: Literal["park"]
+    name: Literal["park"] = "park"
     locale: Locale | Unset = UNSET
     intro_prompt: str | Unset = UNSET
     hold_prompt: str | Unset = UNSET

@@ -23,7 +23,7 @@ class PieEvent:
     """Prompt Input Event.
 
     Attributes:
-        event (Literal['pie']):
+        event (Literal['pie']):  Default: 'pie'.
         callid (str):
         timestamp (datetime.datetime | Unset):
         version (int | Unset):
@@ -33,8 +33,8 @@ class PieEvent:
         menu_result (MenuResult | Unset): What the caller did in a menu.
     """
 
-    event: Literal["pie"]
     callid: str
+    event: Literal["pie"] = "pie"
     timestamp: datetime.datetime | Unset = UNSET
     version: int | Unset = UNSET
     custom: str | Unset = UNSET

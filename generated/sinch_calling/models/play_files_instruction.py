@@ -18,14 +18,14 @@ class PlayFilesInstruction:
     """Plays pre-recorded files or `#tts[...]` text, in order.
 
     Attributes:
-        name (Literal['playFiles']):
+        name (Literal['playFiles']):  Default: 'playFiles'.
         ids (list[str]): File ids or `#tts[text]` segments.
         locale (Locale | Unset): Language and voice for text-to-speech. `es-CA` is Sinch's code for Catalan; the seed's
             `zn-CN` is a typo for `zh-CN` (see DECISIONS.md).
     """
 
-    name: Literal["playFiles"]
     ids: list[str]
+    name: Literal["playFiles"] = "playFiles"
     locale: Locale | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 

@@ -23,7 +23,7 @@ class RunMenuAction:
     """Runs an IVR menu; the caller's choice arrives in a PIE.
 
     Attributes:
-        name (Literal['runMenu']):
+        name (Literal['runMenu']):  Default: 'runMenu'.
         menus (list[Menu]):
         barge (bool | Unset): Let the caller answer before the prompt ends.
         locale (Locale | Unset): Language and voice for text-to-speech. `es-CA` is Sinch's code for Catalan; the seed's
@@ -32,8 +32,8 @@ class RunMenuAction:
         enable_voice (bool | Unset): Accept spoken answers as well as DTMF.
     """
 
-    name: Literal["runMenu"]
     menus: list[Menu]
+    name: Literal["runMenu"] = "runMenu"
     barge: bool | Unset = UNSET
     locale: Locale | Unset = UNSET
     main_menu: str | Unset = UNSET

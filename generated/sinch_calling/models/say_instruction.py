@@ -19,14 +19,14 @@ class SayInstruction:
     """Speaks text with text-to-speech.
 
     Attributes:
-        name (Literal['say']):
+        name (Literal['say']):  Default: 'say'.
         text (str): The text to speak.
         locale (Locale | Unset): Language and voice for text-to-speech. `es-CA` is Sinch's code for Catalan; the seed's
             `zn-CN` is a typo for `zh-CN` (see DECISIONS.md).
     """
 
-    name: Literal["say"]
     text: str
+    name: Literal["say"] = "say"
     locale: Locale | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 

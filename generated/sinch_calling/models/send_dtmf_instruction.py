@@ -17,12 +17,12 @@ class SendDtmfInstruction:
     """Sends DTMF tones.
 
     Attributes:
-        name (Literal['sendDtmf']):
+        name (Literal['sendDtmf']):  Default: 'sendDtmf'.
         value (str): The tones; `w` waits half a second.
     """
 
-    name: Literal["sendDtmf"]
     value: str
+    name: Literal["sendDtmf"] = "sendDtmf"
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

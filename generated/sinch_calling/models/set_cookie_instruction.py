@@ -17,14 +17,14 @@ class SetCookieInstruction:
     """Stores a value that later events of the same call carry back.
 
     Attributes:
-        name (Literal['setCookie']):
+        name (Literal['setCookie']):  Default: 'setCookie'.
         key (str):
         value (str):
     """
 
-    name: Literal["setCookie"]
     key: str
     value: str
+    name: Literal["setCookie"] = "setCookie"
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

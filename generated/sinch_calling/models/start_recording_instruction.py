@@ -21,11 +21,11 @@ class StartRecordingInstruction:
     """Starts recording the call.
 
     Attributes:
-        name (Literal['startRecording']):
+        name (Literal['startRecording']):  Default: 'startRecording'.
         options (RecordingOptions | Unset): Where and how to store a recording.
     """
 
-    name: Literal["startRecording"]
+    name: Literal["startRecording"] = "startRecording"
     options: RecordingOptions | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 

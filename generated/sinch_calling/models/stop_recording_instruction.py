@@ -15,10 +15,10 @@ class StopRecordingInstruction:
     """Stops a recording started earlier.
 
     Attributes:
-        name (Literal['stopRecording']):
+        name (Literal['stopRecording']):  Default: 'stopRecording'.
     """
 
-    name: Literal["stopRecording"]
+    name: Literal["stopRecording"] = "stopRecording"
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -19,12 +19,12 @@ class TtsCallout:
     """A text-to-speech callout.
 
     Attributes:
-        method (Literal['ttsCallout']):
+        method (Literal['ttsCallout']):  Default: 'ttsCallout'.
         tts_callout (TtsCalloutRequest): Calls `destination` and plays `text` or `prompts`.
     """
 
-    method: Literal["ttsCallout"]
     tts_callout: TtsCalloutRequest
+    method: Literal["ttsCallout"] = "ttsCallout"
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
