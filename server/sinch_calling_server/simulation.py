@@ -9,6 +9,7 @@ deterministic: see data/calls.yaml for the lifecycle.
 
 from __future__ import annotations
 
+import functools
 import math
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import phonenumbers
 import yaml
@@ -25,6 +26,9 @@ from . import errors
 from .errors import ApiError
 from .pipeline import Reply, Request
 from .store import Document, Store
+
+if TYPE_CHECKING:
+    from .callflow import CallFlow
 
 __all__ = ["Fixtures", "Simulation", "load_fixtures"]
 
@@ -44,6 +48,16 @@ _NUMBER_TYPES = {
     phonenumbers.PhoneNumberType.UNKNOWN: "Unknown",
 }
 _TYPE_NAMES = {value: name for name, value in vars(phonenumbers.PhoneNumberType).items() if isinstance(value, int)}
+
+
+@functools.lru_cache(maxsize=4096)
+def _classify_destination(endpoint: str) -> tuple[str | None, str]:
+    """(country, number type) of a callout's destination; cached, since parsing dominates a callout."""
+    try:
+        parsed = phonenumbers.parse(endpoint if endpoint.startswith("+") else "+" + endpoint, None)
+    except phonenumbers.NumberParseException:
+        return None, "Unknown"
+    return phonenumbers.region_code_for_number(parsed), _NUMBER_TYPES.get(phonenumbers.number_type(parsed), "Other")
 
 
 @dataclass
@@ -107,6 +121,8 @@ class Simulation:
         self.tts_base = float(life.get("tts_base_seconds", 2))
         self.tts_rate = max(float(life.get("tts_chars_per_second", 15)), 1.0)
         self.default_max_duration = float(life.get("default_max_duration", 14400))
+        self.menu_seconds = float(life.get("menu_seconds", 2))
+        self.flow: CallFlow | None = None  # callbacks (callflow.py), when create_app wires them
         self.handlers: dict[str, Handler] = {
             "getNumbers": self.get_numbers,
             "updateNumbers": self.update_numbers,
@@ -247,13 +263,7 @@ class Simulation:
         endpoint = str(destination.get("endpoint", ""))
         if str(destination.get("type", "number")).lower() != "number":
             return self._rate(None, "Other") | {"amount": 0.0}
-        try:
-            parsed = phonenumbers.parse(endpoint if endpoint.startswith("+") else "+" + endpoint, None)
-            country = phonenumbers.region_code_for_number(parsed)
-            number_type = _NUMBER_TYPES.get(phonenumbers.number_type(parsed), "Other")
-        except phonenumbers.NumberParseException:
-            country, number_type = None, "Unknown"
-        return self._rate(country, number_type)
+        return self._rate(*_classify_destination(endpoint))
 
     # -- calls ------------------------------------------------------------------------
 
@@ -293,6 +303,8 @@ class Simulation:
         if outcome is not None:
             call["answerAt"] = None
             call["end"] = {"at": now + self.ring_seconds, "result": outcome["result"], "reason": outcome["reason"]}
+        # With an ACE to deliver, a conference callout joins when the backend answers connectConf.
+        join_on_ace = self.flow is not None and self.flow.plan(call, method, details, request)
         if method == "conferenceCallout":
             conference_id = str(details.get("conferenceId", ""))
             call["conferenceId"] = conference_id
@@ -300,13 +312,16 @@ class Simulation:
                 "conferenceId": conference_id,
                 "participants": {},
             }
-            conference["participants"][call_id] = {
-                "cli": call["to"]["endpoint"],
-                "muted": False,
-                "onhold": False,
-            }
-            self.store.put("conferences", conference_id, conference)
+            if not join_on_ace:
+                conference["participants"][call_id] = {
+                    "cli": call["to"]["endpoint"],
+                    "muted": False,
+                    "onhold": False,
+                }
+                self.store.put("conferences", conference_id, conference)
         self.store.put("calls", call_id, call)
+        if self.flow is not None:
+            self.flow.start(call)
         return {"callId": call_id}
 
     def _state(self, call: Document, now: float) -> tuple[str, str, str, int, float | None]:
@@ -363,6 +378,8 @@ class Simulation:
         if call.get("answerAt") is not None and now < call["answerAt"]:
             call["end"]["result"] = "N/A"  # hung up while ringing
         self.store.put("calls", call["callId"], call)
+        if self.flow is not None:
+            self.flow.call_ended(call)
 
     def manage_call(self, request: Request) -> Any:
         call = self._call(request)
