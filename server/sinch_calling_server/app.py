@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .auth import DEFAULT_MAX_SKEW, Application, Authenticator, demo_application
+from .callflow import CallFlow
+from .delivery import DEFAULT_TIMEOUT, CallbackDispatcher, JobQueue, SimulatedClock
 from .pipeline import DEFAULT_MAX_BODY, Backend, Pipeline
 from .simulation import Simulation, load_fixtures
 from .spec import compile_spec, load_spec
@@ -47,6 +49,10 @@ def create_app(
     max_skew: float = DEFAULT_MAX_SKEW,
     max_body: int = DEFAULT_MAX_BODY,
     validate_responses: bool = False,
+    callback_timeout: float = DEFAULT_TIMEOUT,
+    test_controls: bool = False,
+    deliver_in_background: bool | None = None,
+    callback_transport: Any = None,
 ) -> Pipeline:
     """Build the server as an ASGI application.
 
@@ -61,10 +67,18 @@ def create_app(
     fixtures: a folder whose numbers.yaml / rates.yaml / calls.yaml replace the packaged ones.
     clock: epoch seconds, for the simulation and the timestamp check (default ``time.time``).
     validate_responses: check every response against the spec; a violation becomes a 500
-        and is listed in ``app.violations`` (for tests).
+        and is listed in ``app.violations`` (for tests); so is a callback event that breaks
+        the spec's webhook schemas.
+    callback_timeout: seconds a callback URL has to answer before the fallback URL is tried.
+    test_controls: enable ``POST /_sinch/advance?seconds=N`` (move the simulation's clock
+        forward and deliver everything due). ``app.callbacks.advance()`` works regardless.
+    deliver_in_background: poll for due callbacks in a background task; default: on with the
+        real clock, off with an injected ``clock`` (tests flush with ``app.callbacks``).
+    callback_transport: an ``httpx.AsyncBaseTransport`` for callback delivery (tests).
     """
     compiled = compile_spec(load_spec(spec))
     now = clock or time.time
+    simulated = SimulatedClock(now)  # the simulation's time; /_sinch/advance moves it forward
     the_store = store if store is not None else open_store(state)
     apps = _applications(applications)
     demo = None
@@ -75,7 +89,7 @@ def create_app(
     backend: Backend
     simulation: Simulation | None = None
     if mode == "simulate" or (mode == "replay" and fallback == "simulate"):
-        simulation = Simulation(the_store, load_fixtures(fixtures), now, [a.key for a in apps], id_factory)
+        simulation = Simulation(the_store, load_fixtures(fixtures), simulated, [a.key for a in apps], id_factory)
     if mode == "simulate":
         assert simulation is not None
         backend = simulation
@@ -108,6 +122,25 @@ def create_app(
         on_shutdown=the_store.close,
     )
     app.demo_application = demo
+    jobs = JobQueue(the_store)
+    flow = None
+    if simulation is not None:
+        flow = CallFlow(simulation, jobs, compiled.schemas, simulation.menu_seconds)
+        simulation.flow = flow
+    app.callbacks = CallbackDispatcher(
+        the_store,
+        jobs,
+        flow,
+        {a.key: a.secret_bytes for a in apps},
+        simulated,
+        timeout=callback_timeout,
+        test_controls=test_controls,
+        background=clock is None if deliver_in_background is None else deliver_in_background,
+        schemas=compiled.schemas,
+        violations=app.violations if validate_responses else None,
+        transport=callback_transport,
+    )
+    jobs.refresh()  # jobs a --state file kept
     return app
 
 

@@ -16,13 +16,16 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl, unquote
 
 from . import errors
 from .auth import Application, Authenticator, Caller
 from .errors import ApiError, error_body, new_reference
 from .spec import CompiledSpec, Operation, Parameter, dumps
+
+if TYPE_CHECKING:
+    from .delivery import CallbackDispatcher
 
 __all__ = ["Backend", "Pipeline", "Reply", "Request", "ResponseViolation", "check_reply", "parse_json"]
 
@@ -123,6 +126,8 @@ class Pipeline:
         self._on_shutdown = on_shutdown
         self.violations: list[str] = []
         self.demo_application: Application | None = None  # set when no credentials were configured
+        # Callback delivery and its /_sinch/... endpoints (delivery.py), when create_app wires them.
+        self.callbacks: CallbackDispatcher | None = None
 
     def close(self) -> None:
         """Release the store (the ASGI lifespan shutdown does this too)."""
@@ -141,8 +146,12 @@ class Pipeline:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                if self.callbacks is not None:
+                    await self.callbacks.startup()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                if self.callbacks is not None:
+                    await self.callbacks.shutdown()
                 self.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -162,6 +171,11 @@ class Pipeline:
             log.exception("internal error (reference %s)", reference)
             reply = Reply(500, error_body(500, errors.INTERNAL_ERROR, "Internal error", reference))
         await self._send(send, reply, method == "HEAD")
+        if self.callbacks is not None:
+            try:
+                self.callbacks.poke()  # deliveries that became due run in a task, off the request path
+            except Exception:
+                log.exception("callback scheduler")
 
     async def _send(self, send: Send, reply: Reply, head: bool) -> None:
         payload = reply.raw if reply.raw is not None else b"" if reply.body is None else dumps(reply.body)
@@ -183,6 +197,9 @@ class Pipeline:
         raw_path_bytes: bytes | None = scope.get("raw_path")
         raw_path = raw_path_bytes.decode("latin-1") if raw_path_bytes else scope["path"]
         raw_path = raw_path.split("?", 1)[0]
+        if self.callbacks is not None and raw_path.startswith(self.callbacks.prefix):
+            query = scope.get("query_string", b"").decode("latin-1")
+            return await self.callbacks.handle(method, raw_path, query)  # outside the API's paths
         found = self.spec.match(raw_path)
         if found is None:
             raise ApiError(404, errors.NOT_FOUND, "Resource not found")
