@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -27,6 +28,7 @@ import yaml
 
 from .app import create_app
 from .auth import DEFAULT_MAX_SKEW, Application, parse_app_option
+from .delivery import DEFAULT_TIMEOUT
 from .pipeline import DEFAULT_MAX_BODY, Pipeline
 from .spec import SpecError
 
@@ -61,6 +63,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--server", choices=["granian", "uvicorn"], default=None, help="HTTP server (default granian)")
     parser.add_argument("--workers", type=int, default=None, help="worker processes (needs --state when > 1)")
     parser.add_argument("--log-level", default=None, help="debug, info, warning (default), error")
+    parser.add_argument(
+        "--callback-timeout", type=float, default=None, help="seconds a callback URL may take (default 5)"
+    )
+    parser.add_argument(
+        "--test-controls",
+        action="store_true",
+        default=None,
+        help="enable POST /_sinch/advance?seconds=N (move the simulated clock, deliver what is due)",
+    )
     return parser
 
 
@@ -88,6 +99,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     for name in (
         "host", "port", "spec", "state", "mode", "recordings", "fallback", "upstream", "upstream_app",
         "upstream_basic", "fixtures", "max_skew", "max_body", "server", "workers", "log_level",
+        "callback_timeout", "test_controls",
     ):  # fmt: skip
         value = getattr(args, name)
         if value is not None:
@@ -113,12 +125,28 @@ def _app_from_settings(settings: dict[str, Any]) -> Pipeline:
         fixtures=settings.get("fixtures"),
         max_skew=float(settings.get("max_skew", DEFAULT_MAX_SKEW)),
         max_body=int(settings.get("max_body", DEFAULT_MAX_BODY)),
+        callback_timeout=float(settings.get("callback_timeout", DEFAULT_TIMEOUT)),
+        test_controls=bool(settings.get("test_controls", False)),
     )
+
+
+def _configure_logging(level: str) -> None:
+    """Show the server's own log (e.g. each callback delivery at ``info``) at ``--log-level``."""
+    logger = logging.getLogger("sinch_calling_server")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("[%(levelname)s] %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+    value = logging.getLevelName(level.upper())  # the number of a known level name
+    logger.setLevel(value if isinstance(value, int) else logging.WARNING)
 
 
 def app_from_env() -> Pipeline:
     """ASGI factory for worker processes: settings come from ``SINCH_CALLING_SERVER_SETTINGS``."""
-    return _app_from_settings(json.loads(os.environ.get(CONFIG_ENV, "{}")))
+    settings = json.loads(os.environ.get(CONFIG_ENV, "{}"))
+    _configure_logging(str(settings.get("log_level", "warning")))
+    return _app_from_settings(settings)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -143,6 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     host = str(settings.get("host", "127.0.0.1"))
     port = int(settings.get("port", 8080))
     level = str(settings.get("log_level", "warning")).lower()
+    _configure_logging(level)
     server = settings.get("server", "granian")
     if workers == 1 and server == "uvicorn":
         import uvicorn

@@ -38,7 +38,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .conftest import KEY, OTHER_KEY, SECRET, SPEC, FakeClock, free_port, serve_in_thread, signed_client
+from .conftest import (
+    KEY,
+    OTHER_KEY,
+    SECRET,
+    SPEC,
+    FakeClock,
+    ServerProcess,
+    free_port,
+    serve_in_thread,
+    signed_client,
+)
 
 V1 = "/v1"
 CALLING = "/calling/v1"
@@ -668,3 +678,25 @@ async def test_other_applications_callbacks_are_theirs(
     await callout(client, "ttsCallout", text="Hello", enableAce=True)
     await callbacks(app).advance(2)
     assert backend.received == []  # KEY placed the call, and KEY has no callback URL
+
+
+@pytest.mark.slow
+def test_cli_test_controls_and_delivery_log(module_backend: Backend) -> None:
+    module_backend.reset()
+    server = ServerProcess(
+        "--app", f"{KEY}:{SECRET}", "--test-controls", "--log-level", "info", "--callback-timeout", "0.5"
+    )
+    try:
+        with httpx.Client(base_url=server.base_url, auth=ApplicationAuth(KEY, SECRET)) as client:
+            primary = dead_url("/cli?token=hidden")
+            body = {"url": {"primary": primary, "fallback": module_backend.url("/cli")}}
+            assert client.post(f"{V1}/configuration/callbacks/applications/{KEY}", json=body).status_code == 200
+            details = {"destination": {"type": "number", "endpoint": NUMBER}, "text": "Hi", "enableAce": True}
+            r = client.post(f"{CALLING}/callouts", json={"method": "ttsCallout", "ttsCallout": details})
+            assert r.status_code == 200
+            r = client.post("/_sinch/advance", params={"seconds": 2})  # the real clock, moved on
+            assert [(d["target"], d["ok"]) for d in r.json()["deliveries"]] == [("primary", False), ("fallback", True)]
+    finally:
+        output = server.output()
+    assert "callback ace for call" in output and "(fallback): 200" in output and "(primary) failed" in output
+    assert SECRET not in output and "hidden" not in output and "Application " not in output
