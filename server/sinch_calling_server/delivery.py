@@ -154,10 +154,12 @@ class CallbackDispatcher:
 
     def poke(self) -> None:
         """Called after each request: start a delivery run if something is due. Never blocks."""
+        due = self.jobs.next_due
+        if due is None:
+            return  # the usual case: no callbacks in play (a lifespan startup runs the ticker anyway)
         if self.background and not _alive(self._ticker):
             self._ticker = asyncio.get_running_loop().create_task(self._tick())
-        due = self.jobs.next_due
-        if due is None or self.clock() < due:
+        if self.clock() < due:
             return
         if _alive(self._runner):
             return  # the running one keeps claiming until nothing is due
