@@ -20,19 +20,41 @@ import datetime
 import json
 from collections.abc import Callable, Mapping
 from enum import Enum
-from typing import Any, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 
 import httpx
 from dateutil.parser import isoparse
 
 from .exceptions import ResponseValidationError
 
-__all__ = ["FieldError", "check_field", "open_enum_member", "parse_body", "parse_datetime", "parse_discriminated"]
+__all__ = [
+    "UNSET",
+    "FieldError",
+    "Unset",
+    "check_field",
+    "open_enum_member",
+    "parse_body",
+    "parse_datetime",
+    "parse_discriminated",
+]
 
 T = TypeVar("T")
 E = TypeVar("E", bound=Enum)
 
 _JSON_TYPE_NAMES = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}
+
+
+class Unset:
+    """The value of a field that was absent (distinct from ``None``, which is JSON null)."""
+
+    def __bool__(self) -> Literal[False]:
+        return False
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Unset = Unset()
 
 
 class FieldError(ValueError):
@@ -48,7 +70,7 @@ def check_field(value: Any, expected: tuple[type, ...], field: str) -> Any:
 
     ``bool`` is not accepted where a number is expected, although Python treats it as an int.
     """
-    if value.__class__.__name__ == "Unset":  # the generated Unset sentinel: the field was absent
+    if isinstance(value, Unset):  # the field was absent
         return value
     if isinstance(value, bool) and bool not in expected:
         raise FieldError(field, _type_message(field, expected, value))
