@@ -93,7 +93,11 @@ def parse_datetime(value: object, field: str) -> datetime.datetime:
     if not isinstance(value, str):
         raise FieldError(field, _type_message(field, (str,), value))
     try:
-        return isoparse(value)
+        return datetime.datetime.fromisoformat(value)  # fast (C), and enough on Python >= 3.11
+    except ValueError:
+        pass
+    try:
+        return isoparse(value)  # a trailing Z on 3.10, fractions of unusual length, ...
     except (ValueError, OverflowError) as exc:
         raise FieldError(field, f"field {field!r} is not an ISO-8601 date-time: {value!r}") from exc
 
