@@ -98,9 +98,11 @@ bench: $(VENV_STAMP) $(NODE_STAMP)
 	@command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 	$(PY) tests/bench/run.py
 
+# A long randomised contract-test campaign (tests/contract, --fuzz): random seed, printed with the
+# replay command on failure; `make fuzz PYTEST_ARGS=--hypothesis-seed=N` replays run N.
 fuzz: $(VENV_STAMP)
 	mkdir -p reports
-	$(BIN)/pytest tests/contract -p no:cacheprovider --fuzz $(PYTEST_ARGS)
+	$(BIN)/pytest tests/contract -p no:cacheprovider --fuzz --junitxml=reports/contract-fuzz.xml $(PYTEST_ARGS)
 
 clean:
 	rm -rf dist build reports .pytest_cache .mypy_cache .ruff_cache
