@@ -265,25 +265,9 @@ def signed_requests_pass_authentication(
 # ---------------------------------------------------------------- comparing JSON as the client sees it
 
 
-def integral_floats_as_ints(value: Any) -> Any:
-    """KNOWN CLIENT DEVIATION: JSON Schema counts 3.0 as an integer, the generated models refuse it.
-
-    ``check_field(..., (int,))`` raises ``FieldError`` for ``"maxDuration": 0.0``, which the spec
-    allows. Until the runtime accepts integral floats, drawn data carries them as ints here;
-    ``test_client_contract.py::test_integral_float_for_an_integer_field_is_accepted`` (a strict
-    xfail) tracks the deviation.
-    """
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: integral_floats_as_ints(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [integral_floats_as_ints(v) for v in value]
-    return value
-
-
 def same_json(left: Any, right: Any) -> bool:
-    """Equal JSON, where two date-time strings of the same instant (``Z`` vs ``+00:00``) count as equal."""
+    """Equal JSON, where two date-time strings of the same instant (``Z`` vs ``+00:00``) count as equal,
+    and so do ``600`` and ``600.0`` (one JSON number; a bool is never a number)."""
     if isinstance(left, dict) and isinstance(right, dict):
         return left.keys() == right.keys() and all(same_json(left[k], right[k]) for k in left)
     if isinstance(left, list) and isinstance(right, list):
@@ -293,4 +277,7 @@ def same_json(left: Any, right: Any) -> bool:
             return parse_datetime(left, "") == parse_datetime(right, "")
         except ValueError:
             return False
+    numbers = (int, float)
+    if isinstance(left, numbers) and isinstance(right, numbers) and not isinstance(left, bool):
+        return not isinstance(right, bool) and left == right
     return type(left) is type(right) and left == right

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
-from sinch_calling._runtime.core import asend, raise_for_status, send, user_agent
+from sinch_calling._runtime.core import asend, path_param, raise_for_status, send, user_agent
 from sinch_calling._runtime.exceptions import APIConnectionError, APITimeoutError, NotFoundError, ServerError
 from sinch_calling._runtime.retries import DEFAULT_MAX_RETRIES
 from sinch_calling._runtime.signing import ApplicationAuth, decode_secret, verify_signature
@@ -319,3 +319,13 @@ async def test_async_retry_after_and_max_retries_zero() -> None:
     async with _async_client(server) as client:
         response = await asend(client, client.build_request("GET", "/x"), max_retries=0, sleep=sleeps.async_sleep)
     assert (server.attempts, response.status_code) == (1, 503)
+
+
+@pytest.mark.parametrize(
+    ("value", "segment"),
+    [("abc", "abc"), ("a/b", "a%2Fb"), (".", "%2E"), ("..", "%2E%2E"), ("...", "..."), ("a b", "a%20b"), (7, "7")],
+)
+def test_path_param_escapes_separators_and_dot_segments(value: object, segment: str) -> None:
+    assert path_param(value) == segment
+    # and httpx keeps it: a dot segment would otherwise be resolved away
+    assert httpx.Request("GET", f"https://h/v1/conferences/id/{segment}").url.raw_path.endswith(segment.encode())

@@ -106,3 +106,11 @@ def test_parse_body_maps_every_failure_to_a_response_validation_error() -> None:
     assert caught.value.field == "<body>"
     with pytest.raises(ResponseValidationError):
         parse_body(response(200, b"[1]"), needs_id)
+
+
+def test_an_integral_float_is_an_integer() -> None:
+    # JSON Schema's `integer` includes 600.0; the model gets an int.
+    value = check_field(600.0, (int,), "maxDuration")
+    assert value == 600 and type(value) is int
+    with pytest.raises(FieldError):
+        check_field(600.5, (int,), "maxDuration")

@@ -19,13 +19,14 @@ import logging
 import platform
 import time
 from collections.abc import Awaitable, Callable
+from urllib.parse import quote
 
 import httpx
 
 from .exceptions import APIConnectionError, APITimeoutError, error_from_response
 from .retries import retry_delay, should_retry_exception, should_retry_response
 
-__all__ = ["asend", "logger", "raise_for_status", "send", "user_agent"]
+__all__ = ["asend", "logger", "path_param", "raise_for_status", "send", "user_agent"]
 
 logger = logging.getLogger("sinch_calling")
 
@@ -33,6 +34,16 @@ logger = logging.getLogger("sinch_calling")
 def user_agent(version: str) -> str:
     """``sinch-calling/<version> python/<x.y.z> httpx/<x.y.z>``."""
     return f"sinch-calling/{version} python/{platform.python_version()} httpx/{httpx.__version__}"
+
+
+def path_param(value: object) -> str:
+    """Percent-encode one path segment, dot segments included.
+
+    ``quote`` leaves ``.`` and ``..`` alone, and URL normalisation would then resolve them away
+    (``/conferences/id/..`` becoming ``/conferences``): a conference may well be called ``..``.
+    """
+    segment = quote(str(value), safe="")
+    return segment.replace(".", "%2E") if segment in (".", "..") else segment
 
 
 def raise_for_status(response: httpx.Response) -> httpx.Response:

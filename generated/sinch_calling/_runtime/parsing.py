@@ -69,12 +69,15 @@ class FieldError(ValueError):
 def check_field(value: Any, expected: tuple[type, ...], field: str) -> Any:
     """Return ``value`` if its JSON type is one of ``expected`` (unset values pass through).
 
-    ``bool`` is not accepted where a number is expected, although Python treats it as an int.
+    ``bool`` is not accepted where a number is expected, although Python treats it as an int;
+    an integral float (``600.0``) is an integer for JSON Schema, and is returned as an ``int``.
     """
     if isinstance(value, Unset):  # the field was absent
         return value
     if isinstance(value, bool) and bool not in expected:
         raise FieldError(field, _type_message(field, expected, value))
+    if isinstance(value, float) and int in expected and float not in expected and value.is_integer():
+        return int(value)  # JSON Schema's integer includes 600.0
     if not isinstance(value, expected):
         raise FieldError(field, _type_message(field, expected, value))
     return value
