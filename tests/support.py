@@ -16,6 +16,22 @@ KEY = "0f9e8d7c-0000-4000-8000-0000000000aa"
 SECRET = base64.b64encode(b"a secret only the tests know").decode()
 
 
+class Clock:
+    """A recorded server's clock that only the test moves (its calls ring, then are answered).
+
+    It starts at the real time, so that signatures made with it pass a max-age check.
+    """
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

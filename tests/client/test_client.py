@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -54,7 +53,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.support import KEY, SECRET, free_port, serve
+from tests.support import KEY, SECRET, Clock, free_port, serve
 
 
 def tts_callout(number: str = "+46700000001") -> TtsCallout:
@@ -66,19 +65,6 @@ def conference_callout(conference_id: str, number: str) -> ConferenceCallout:
     destination = Identity(type_=IdentityType.NUMBER, endpoint=number)
     request = ConferenceCalloutRequest(destination=destination, conference_id=conference_id, enable_ace=False)
     return ConferenceCallout(method="conferenceCallout", conference_callout=request)
-
-
-class Clock:
-    """The recorded server's clock, moved by the tests (its calls ring, then are answered)."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture(scope="module")

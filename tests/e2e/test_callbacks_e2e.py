@@ -11,7 +11,6 @@ signature checked out.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -34,22 +33,9 @@ from sinch_calling_server import create_app
 
 from examples.webhook_app import CALLBACK_PATH, main_menu
 from examples.webhook_app import create_app as create_backend
-from tests.support import KEY, SECRET, free_port, serve
+from tests.support import KEY, SECRET, Clock, free_port, serve
 
 CONFERENCE = "e2e-room"
-
-
-class Clock:
-    """The recorded server's clock, moved by the test (real time at the start, for the backend's max age)."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @dataclass
