@@ -16,7 +16,9 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -162,6 +164,42 @@ def _die_with_parent() -> None:
     """In the child: get SIGTERM when pytest dies without running its finalizers (Linux only)."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+class IdQueue:
+    """A server's call-id factory: the ids a test asked for, in order, then random ones."""
+
+    def __init__(self) -> None:
+        self.pending: collections.deque[str] = collections.deque()
+        self.lock = threading.Lock()
+
+    def __call__(self) -> str:
+        with self.lock:
+            return self.pending.popleft() if self.pending else uuid.uuid4().hex
+
+    def push(self, call_id: str) -> None:
+        with self.lock:
+            self.pending.append(call_id)
+
+
+def seed_spec_examples(schema: Any, ids: IdQueue | None = None) -> None:
+    """Make the resources the spec's examples name exist: conference ``myConference`` with call ``4398...``.
+
+    Without them the examples phase would only ever meet 404s. The call gets the example's id
+    where the server's id factory can be told (in process); over loopback only the conference
+    is the example's. Seeding again resets them (an earlier example may have hung up).
+    """
+    parameters = spec_document()["components"]["parameters"]
+    if ids is not None:
+        ids.push(str(parameters["CallId"]["example"]))
+    destination = {"type": "number", "endpoint": "+46700000008"}
+    body = {
+        "method": "conferenceCallout",
+        "conferenceCallout": {"destination": destination, "conferenceId": str(parameters["ConferenceId"]["example"])},
+    }
+    case = schema["/callouts"]["POST"].Case(body=body, media_type="application/json")
+    response = case.call(auth=SinchSigner())
+    assert response.status_code == 200, f"seeding the spec's examples failed: {response.status_code} {response.text}"
 
 
 class LiveServer:

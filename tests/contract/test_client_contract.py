@@ -28,7 +28,6 @@ import tempfile
 import threading
 import uuid
 import zlib
-from collections import deque
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +47,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from sinch_calling import APIError, AsyncSinchClient, SinchClient
+from sinch_calling import APIError, AsyncSinchClient, SinchCallingError, SinchClient
 from sinch_calling._runtime.exceptions import error_from_response
 from sinch_calling_server.pipeline import Pipeline
 
@@ -57,6 +56,7 @@ from tests.support import KEY, SECRET, serve
 from .harness import (
     RUN,
     SPEC,
+    IdQueue,
     fixtures_dir,
     in_process_app,
     raw_config,
@@ -171,22 +171,6 @@ def path_values(case: schemathesis.Case) -> dict[str, str]:
 # ---------------------------------------------------------------- servers whose resources the test can name
 
 
-class IdQueue:
-    """The server's call-id factory: the ids a test asked for, in order, then random ones."""
-
-    def __init__(self) -> None:
-        self.pending: deque[str] = deque()
-        self.lock = threading.Lock()
-
-    def __call__(self) -> str:
-        with self.lock:
-            return self.pending.popleft() if self.pending else uuid.uuid4().hex
-
-    def push(self, call_id: str) -> None:
-        with self.lock:
-            self.pending.append(call_id)
-
-
 @dataclass
 class Target:
     app: Pipeline
@@ -243,9 +227,13 @@ def check_exchange(
     sent = raw.request
     if operation.body_schema is not None:
         assert json.loads(sent.content) == case.body, f"{how}: the client sent another body than the model holds"
+    # First the server's answer against the spec, so that a violation is reported as the server's...
     case.validate_response(raw, checks=CONFORMANCE)
+    # ...then the client's reading of an answer that conforms.
     if raw.is_success:
-        assert not isinstance(outcome, BaseException), f"{how}: a {raw.status_code} raised {outcome!r}"
+        assert not isinstance(outcome, BaseException), (
+            f"{how}: the client refused a conformant {raw.status_code}: {outcome!r}"
+        )
         assert outcome.status_code == raw.status_code
         if operation.success_model is None:
             assert outcome.parsed is None
@@ -325,16 +313,17 @@ def async_client() -> Iterator[tuple[AsyncRunner, AsyncSinchClient]]:
 
 
 def call(function: Callable[[], Any]) -> Any:
+    """The client's answer, or the error it raised (judged after the raw response has been checked)."""
     try:
         return function()
-    except APIError as error:
+    except SinchCallingError as error:
         return error
 
 
 async def acall(coroutine: Coroutine[Any, Any, Any]) -> Any:
     try:
         return await coroutine
-    except APIError as error:
+    except SinchCallingError as error:
         return error
 
 

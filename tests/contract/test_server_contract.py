@@ -34,7 +34,17 @@ from sinch_calling_server.store import MemoryStore
 
 from tests.support import KEY, free_port
 
-from .harness import RUN, SPEC, LiveServer, SinchSigner, fixtures_dir, in_process_app, schemathesis_config
+from .harness import (
+    RUN,
+    SPEC,
+    IdQueue,
+    LiveServer,
+    SinchSigner,
+    fixtures_dir,
+    in_process_app,
+    schemathesis_config,
+    seed_spec_examples,
+)
 
 _TMP = Path(tempfile.mkdtemp(prefix="contract-fixtures-"))
 atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
@@ -70,13 +80,23 @@ def counting(machine: type, suite: str) -> type:
 
 # ---------------------------------------------------------------- in process (ASGI)
 
+ASGI_IDS = IdQueue()
 schema = load_schema()
-schema.app = in_process_app(FIXTURES)
+schema.app = in_process_app(FIXTURES, id_factory=ASGI_IDS)
+ASGI_SEEDED: set[str] = set()
+
+
+def seed_once_per_operation(case: schemathesis.Case, seeded: set[str], ids: IdQueue | None) -> None:
+    """Before an operation's first case (an example), (re)create the resources the examples name."""
+    if case.operation.label not in seeded:
+        seeded.add(case.operation.label)
+        seed_spec_examples(case.operation.schema, ids)
 
 
 @schema.parametrize()
 def test_server_conforms_in_process(case: schemathesis.Case) -> None:
     RUN.count("server/asgi", case.operation.label)
+    seed_once_per_operation(case, ASGI_SEEDED, ASGI_IDS)
     case.call_and_validate()
 
 
@@ -142,9 +162,13 @@ def live() -> Iterator[type[Live]]:
         Live.stop()
 
 
+LIVE_SEEDED: set[str] = set()
+
+
 @live_schema.parametrize()
 def test_server_conforms_over_loopback(case: schemathesis.Case, live: type[Live]) -> None:
     RUN.count("server/live", case.operation.label)
+    seed_once_per_operation(case, LIVE_SEEDED, None)
     case.call_and_validate()
 
 
