@@ -55,8 +55,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
     if not run.counts:
         return
     write = terminalreporter.write_line
-    mode = "fuzz, random seed" if run.fuzz else "fixed seed, derandomised"
-    terminalreporter.section(f"contract tests: cases per operation (seed {run.seed}, {mode})")
+    mode = "fuzzing" if run.fuzz else "fixed, derandomised"
+    terminalreporter.section(f"contract tests: cases per operation ({mode}, seed {run.seed})")
     operations = sorted({op for suite, _ in SUITES for op in run.counts.get(suite, {})}, key=lambda o: o.split()[::-1])
     width = max([len(op) for op in operations] + [9])
     write(f"{'operation':<{width}} " + " ".join(f"{short:>7}" for _, short in SUITES))

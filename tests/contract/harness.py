@@ -44,6 +44,9 @@ SPEC = ROOT / "spec" / "calling-api.yaml"
 CONFIG_FILE = ROOT / "schemathesis.toml"
 PACKAGED_DATA = ROOT / "server" / "sinch_calling_server" / "data"
 
+# How many state machine runs (each up to `[phases.stateful] max-steps` calls) `make test` makes
+# in process; over loopback a third of that, since every run restarts the server.
+STATEFUL_EXAMPLES = 30
 # What `--fuzz` changes in schemathesis.toml: many more examples, a random seed, no derandomisation.
 FUZZ_EXAMPLES = 400
 FUZZ_STATEFUL_STEPS = 50
@@ -60,8 +63,8 @@ class Run:
         default_factory=lambda: collections.defaultdict(collections.Counter)
     )
 
-    def count(self, suite: str, operation: str, n: int = 1) -> None:
-        self.counts[suite][operation] += n
+    def count(self, suite: str, operation: str) -> None:
+        self.counts[suite][operation] += 1
 
 
 RUN = Run()
@@ -82,10 +85,6 @@ def configure(*, fuzz: bool, seed: int | None) -> None:
         RUN.seed = seed if seed is not None else int(data["seed"])
     RUN.max_examples = FUZZ_EXAMPLES if fuzz else int(data["generation"]["max-examples"])
     RUN.stateful_examples = FUZZ_STATEFUL_EXAMPLES if fuzz else STATEFUL_EXAMPLES
-
-
-# How many state machine runs (each up to `[phases.stateful] max-steps` calls) `make test` makes.
-STATEFUL_EXAMPLES = 30
 
 
 def schemathesis_config() -> Config:
