@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from .auth import DEFAULT_MAX_SKEW, Application, Authenticator, demo_application
 from .callflow import CallFlow
-from .delivery import DEFAULT_TIMEOUT, CallbackDispatcher, JobQueue, SimulatedClock
+from .delivery import ANY_HOST, DEFAULT_TIMEOUT, LOOPBACK, CallbackDispatcher, JobQueue, SimulatedClock
 from .pipeline import DEFAULT_MAX_BODY, Backend, Pipeline
 from .simulation import Simulation, load_fixtures
 from .spec import compile_spec, load_spec
@@ -53,6 +53,7 @@ def create_app(
     test_controls: bool = False,
     deliver_in_background: bool | None = None,
     callback_transport: Any = None,
+    callback_hosts: Iterable[str] | None = None,
 ) -> Pipeline:
     """Build the server as an ASGI application.
 
@@ -75,6 +76,8 @@ def create_app(
     deliver_in_background: poll for due callbacks in a background task; default: on with the
         real clock, off with an injected ``clock`` (tests flush with ``app.callbacks``).
     callback_transport: an ``httpx.AsyncBaseTransport`` for callback delivery (tests).
+    callback_hosts: the hosts callbacks may be sent to: names, addresses, ``"loopback"`` or ``"*"``;
+        default loopback only (any host when a ``callback_transport`` stands in for the network).
     """
     compiled = compile_spec(load_spec(spec))
     now = clock or time.time
@@ -139,9 +142,16 @@ def create_app(
         schemas=compiled.schemas,
         violations=app.violations if validate_responses else None,
         transport=callback_transport,
+        allowed_hosts=_callback_hosts(callback_hosts, callback_transport),
     )
     jobs.refresh()  # jobs a --state file kept
     return app
+
+
+def _callback_hosts(hosts: Iterable[str] | None, transport: Any) -> frozenset[str]:
+    if hosts is not None:
+        return frozenset(host.lower() for host in hosts)
+    return frozenset({ANY_HOST}) if transport is not None else frozenset({LOOPBACK})
 
 
 def _demo_application(store: Store) -> Application:

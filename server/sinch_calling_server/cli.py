@@ -72,6 +72,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="enable POST /_sinch/advance?seconds=N (move the simulated clock, deliver what is due)",
     )
+    parser.add_argument(
+        "--callback-host",
+        action="append",
+        default=None,
+        dest="callback_hosts",
+        metavar="HOST",
+        help="a host callbacks may be sent to (repeatable; 'loopback' is the default, '*' allows any)",
+    )
     return parser
 
 
@@ -99,7 +107,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     for name in (
         "host", "port", "spec", "state", "mode", "recordings", "fallback", "upstream", "upstream_app",
         "upstream_basic", "fixtures", "max_skew", "max_body", "server", "workers", "log_level",
-        "callback_timeout", "test_controls",
+        "callback_timeout", "test_controls", "callback_hosts",
     ):  # fmt: skip
         value = getattr(args, name)
         if value is not None:
@@ -127,6 +135,7 @@ def _app_from_settings(settings: dict[str, Any]) -> Pipeline:
         max_body=int(settings.get("max_body", DEFAULT_MAX_BODY)),
         callback_timeout=float(settings.get("callback_timeout", DEFAULT_TIMEOUT)),
         test_controls=bool(settings.get("test_controls", False)),
+        callback_hosts=settings.get("callback_hosts"),
     )
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import math
 import time
@@ -100,6 +101,31 @@ def _job_order(job: Document) -> tuple[float, int]:
     return float(job["at"]), _KIND_ORDER.get(str(job.get("kind")), 9)
 
 
+LOOPBACK = "loopback"
+ANY_HOST = "*"
+
+
+def host_allowed(url: str, allowed: frozenset[str]) -> bool:
+    """Whether callbacks may go to ``url``'s host.
+
+    ``allowed`` holds host names or addresses, ``"loopback"`` (localhost, 127.0.0.0/8, ::1: the
+    default, so that a stand-in server never calls out of the machine unless told to) or ``"*"``.
+    """
+    if ANY_HOST in allowed:
+        return True
+    host = (httpx.URL(url).host or "").lower()
+    if host in allowed:
+        return True
+    if LOOPBACK in allowed:
+        if host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
+    return False
+
+
 def safe_url(url: str) -> str:
     """The URL for logs: no user info, query values replaced."""
     try:
@@ -133,8 +159,10 @@ class CallbackDispatcher:
         schemas: Mapping[str, Validator] | None = None,
         violations: list[str] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        allowed_hosts: frozenset[str] = frozenset({LOOPBACK}),
     ) -> None:
         self.store = store
+        self.allowed_hosts = allowed_hosts
         self.jobs = jobs
         self.flow = flow
         self.secrets = dict(secrets)
@@ -301,6 +329,8 @@ class CallbackDispatcher:
         signed_at = datetime.fromtimestamp(self.wall_clock(), timezone.utc)
         started = time.perf_counter()
         try:
+            if not host_allowed(url, self.allowed_hosts):
+                raise PermissionError("host not allowed for callbacks (see --callback-host)")
             request = client.build_request(
                 "POST", url, content=body, headers={"Content-Type": "application/json", "User-Agent": USER_AGENT}
             )
