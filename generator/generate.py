@@ -81,13 +81,13 @@ def discriminators(spec: dict[str, Any]) -> dict[tuple[str, ...], dict[str, Any]
     template looks its members up here to dispatch on the discriminator instead.
     """
     found: dict[tuple[str, ...], dict[str, Any]] = {}
-    for schema in spec["components"]["schemas"].values():
+    for name, schema in spec["components"]["schemas"].items():
         discriminator = schema.get("discriminator")
         if not discriminator:
             continue
         mapping = {value: ref.rsplit("/", 1)[-1] for value, ref in discriminator["mapping"].items()}
         key = tuple(sorted(mapping.values()))
-        found[key] = {"property": discriminator["propertyName"], "mapping": mapping}
+        found[key] = {"property": discriminator["propertyName"], "mapping": mapping, "name": name}
     return found
 
 
@@ -96,9 +96,6 @@ def template_helpers(spec: dict[str, Any], openapi: GeneratorData) -> dict[str, 
     unions = discriminators(spec)
     hosts = operation_hosts(spec)
     tags = {tag["name"]: tag.get("description", "") for tag in spec.get("tags", [])}
-    union_names = {
-        key: name for name, schema in spec["components"]["schemas"].items() if (key := _union_key(schema)) is not None
-    }
 
     def discriminator(prop: Any) -> dict[str, Any] | None:
         members = [inner for inner in prop.inner_properties if isinstance(inner, ModelProperty)]
@@ -110,7 +107,7 @@ def template_helpers(spec: dict[str, Any], openapi: GeneratorData) -> dict[str, 
             return None
         by_class = {member.class_info.name: member for member in members}
         variants = [(value, by_class[schema].class_info.name) for value, schema in found["mapping"].items()]
-        return {"property": found["property"], "variants": variants, "union": union_names.get(key, "union")}
+        return {"property": found["property"], "variants": variants, "union": found["name"]}
 
     def primitive_types(prop: Any) -> str | None:
         for kind, code in _PRIMITIVES:
@@ -207,13 +204,6 @@ def template_helpers(spec: dict[str, Any], openapi: GeneratorData) -> dict[str, 
         "sinch_reachable_classes": reachable_classes,
         "sinch_tag_description": tag_description,
     }
-
-
-def _union_key(schema: dict[str, Any]) -> tuple[str, ...] | None:
-    discriminator = schema.get("discriminator")
-    if not discriminator:
-        return None
-    return tuple(sorted(ref.rsplit("/", 1)[-1] for ref in discriminator["mapping"].values()))
 
 
 def _snake(name: str) -> str:
