@@ -113,22 +113,7 @@ class CallbacksResourceWithRawResponse:
         *,
         applicationkey: str,
     ) -> Response[CallbacksConfiguration]:
-        """Get an application's callback URLs.
-
-        Returns the primary and fallback URLs Sinch sends this application's call events to.
-
-        Args:
-            applicationkey (str):
-
-        Raises:
-            sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
-            sinch_calling.APIConnectionError: No answer (APITimeoutError when it took too long).
-            sinch_calling.ResponseValidationError: The answer does not match the API description.
-
-        Returns:
-            Response[CallbacksConfiguration]: the parsed body with the raw status, headers and content.
-        """
-
+        """Like ``get_callbacks``, returning the raw Response (status, headers, content) with the parsed body."""
         from .api.callbacks import get_callbacks
 
         return get_callbacks.sync_detailed(
@@ -142,24 +127,7 @@ class CallbacksResourceWithRawResponse:
         applicationkey: str,
         body: CallbacksConfiguration,
     ) -> Response[None]:
-        """Set an application's callback URLs.
-
-        Replaces the primary and fallback callback URLs. Sinch uses the fallback only when the primary times
-        out or answers with an error.
-
-        Args:
-            applicationkey (str):
-            body (CallbacksConfiguration): An application's callback URLs.
-
-        Raises:
-            sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
-            sinch_calling.APIConnectionError: No answer (APITimeoutError when it took too long).
-            sinch_calling.ResponseValidationError: The answer does not match the API description.
-
-        Returns:
-            Response[None]: the parsed body with the raw status, headers and content.
-        """
-
+        """Like ``update_callbacks``, returning the raw Response (status, headers, content) with the parsed body."""
         from .api.callbacks import update_callbacks
 
         return update_callbacks.sync_detailed(
@@ -252,22 +220,7 @@ class AsyncCallbacksResourceWithRawResponse:
         *,
         applicationkey: str,
     ) -> Response[CallbacksConfiguration]:
-        """Get an application's callback URLs.
-
-        Returns the primary and fallback URLs Sinch sends this application's call events to.
-
-        Args:
-            applicationkey (str):
-
-        Raises:
-            sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
-            sinch_calling.APIConnectionError: No answer (APITimeoutError when it took too long).
-            sinch_calling.ResponseValidationError: The answer does not match the API description.
-
-        Returns:
-            Response[CallbacksConfiguration]: the parsed body with the raw status, headers and content.
-        """
-
+        """Like ``get_callbacks``, returning the raw Response (status, headers, content) with the parsed body."""
         from .api.callbacks import get_callbacks
 
         return await get_callbacks.asyncio_detailed(
@@ -281,24 +234,7 @@ class AsyncCallbacksResourceWithRawResponse:
         applicationkey: str,
         body: CallbacksConfiguration,
     ) -> Response[None]:
-        """Set an application's callback URLs.
-
-        Replaces the primary and fallback callback URLs. Sinch uses the fallback only when the primary times
-        out or answers with an error.
-
-        Args:
-            applicationkey (str):
-            body (CallbacksConfiguration): An application's callback URLs.
-
-        Raises:
-            sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
-            sinch_calling.APIConnectionError: No answer (APITimeoutError when it took too long).
-            sinch_calling.ResponseValidationError: The answer does not match the API description.
-
-        Returns:
-            Response[None]: the parsed body with the raw status, headers and content.
-        """
-
+        """Like ``update_callbacks``, returning the raw Response (status, headers, content) with the parsed body."""
         from .api.callbacks import update_callbacks
 
         return await update_callbacks.asyncio_detailed(
@@ -363,26 +299,7 @@ class CalloutsResourceWithRawResponse:
         *,
         body: ConferenceCallout | CustomCallout | TtsCallout,
     ) -> Response[CalloutResponse]:
-        """Start an outbound call.
-
-        Places a call from the Sinch platform. `method` picks the kind: `ttsCallout` plays text or prompts,
-        `conferenceCallout` connects the callee to a conference, `customCallout` drives the call with your
-        own SVAML. Every successful request is a real, billed phone call, so clients must not retry it
-        blindly.
-
-        Args:
-            body (ConferenceCallout | CustomCallout | TtsCallout): The body of a callout; `method`
-                says which kind.
-
-        Raises:
-            sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
-            sinch_calling.APIConnectionError: No answer (APITimeoutError when it took too long).
-            sinch_calling.ResponseValidationError: The answer does not match the API description.
-
-        Returns:
-            Response[CalloutResponse]: the parsed body with the raw status, headers and content.
-        """
-
+        """Like ``callout``, returning the raw Response (status, headers, content) with the parsed body."""
         from .api.callouts import callout
 
         return callout.sync_detailed(
@@ -446,26 +363,7 @@ class AsyncCalloutsResourceWithRawResponse:
         *,
         body: ConferenceCallout | CustomCallout | TtsCallout,
     ) -> Response[CalloutResponse]:
-        """Start an outbound call.
-
-        Places a call from the Sinch platform. `method` picks the kind: `ttsCallout` plays text or prompts,
-        `conferenceCallout` connects the callee to a conference, `customCallout` drives the call with your
-        own SVAML. Every successful request is a real, billed phone call, so clients must not retry it
-        blindly.
-
-        Args:
-            body (ConferenceCallout | CustomCallout | TtsCallout): The body of a callout; `method`
-                says which kind.
-
-        Raises:
-            sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
-            sinch_calling.APIConnectionError: No answer (APITimeoutError when it took too long).
-            sinch_calling.ResponseValidationError: The answer does not match the API description.
-
-        Returns:
-            Response[CalloutResponse]: the parsed body with the raw status, headers and content.
-        """
-
+        """Like ``callout``, returning the raw Response (status, headers, content) with the parsed body."""
         from .api.callouts import callout
 
         return await callout.asyncio_detailed(
@@ -594,23 +492,7 @@ class CallsResourceWithRawResponse:
         *,
         call_id: str,
     ) -> Response[CallResult]:
-        """Get a call's result.
-
-        Returns the state of a call: who called whom, whether it is still going on, how it ended and what it
-        cost. Only calls to or from the PSTN are available.
-
-        Args:
-            call_id (str):
-
-        Raises:
-            sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
-            sinch_calling.APIConnectionError: No answer (APITimeoutError when it took too long).
-            sinch_calling.ResponseValidationError: The answer does not match the API description.
-
-        Returns:
-            Response[CallResult]: the parsed body with the raw status, headers and content.
-        """
-
+        """Like ``get_call_result``, returning the raw Response (status, headers, content) with the parsed body."""
         from .api.calls import get_call_result
 
         return get_call_result.sync_detailed(
@@ -624,25 +506,7 @@ class CallsResourceWithRawResponse:
         call_id: str,
         body: ManageCallRequest,
     ) -> Response[None]:
-        """Play messages in a call and act on it.
-
-        Sends SVAML to a running call: play files or text-to-speech to the caller, then continue, park or
-        hang up. Only calls to or from the PSTN can be managed.
-
-        Args:
-            call_id (str):
-            body (ManageCallRequest): SVAML for a running call; only `playFiles`/`say` and
-                `hangup`/`continue`/`park` are allowed here.
-
-        Raises:
-            sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
-            sinch_calling.APIConnectionError: No answer (APITimeoutError when it took too long).
-            sinch_calling.ResponseValidationError: The answer does not match the API description.
-
-        Returns:
-            Response[None]: the parsed body with the raw status, headers and content.
-        """
-
+        """Like ``manage_call``, returning the raw Response (status, headers, content) with the parsed body."""
         from .api.calls import manage_call
 
         return manage_call.sync_detailed(
@@ -658,25 +522,7 @@ class CallsResourceWithRawResponse:
         call_leg: CallLeg,
         body: ManageCallRequest,
     ) -> Response[None]:
-        """Play messages on one leg of a call and act on it.
-
-        Like manageCall, but the instructions are played on the chosen leg (caller, callee or both).
-
-        Args:
-            call_id (str):
-            call_leg (CallLeg): A leg of a call.
-            body (ManageCallRequest): SVAML for a running call; only `playFiles`/`say` and
-                `hangup`/`continue`/`park` are allowed here.
-
-        Raises:
-            sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
-            sinch_calling.APIConnectionError: No answer (APITimeoutError when it took too long).
-            sinch_calling.ResponseValidationError: The answer does not match the API description.
-
-        Returns:
-            Response[None]: the parsed body with the raw status, headers and content.
-        """
-
+        """Like ``manage_call_leg``, returning the raw Response (status, headers, content) with the parsed body."""
         from .api.calls import manage_call_leg
 
         return manage_call_leg.sync_detailed(
@@ -807,23 +653,7 @@ class AsyncCallsResourceWithRawResponse:
         *,
         call_id: str,
     ) -> Response[CallResult]:
-        """Get a call's result.
-
-        Returns the state of a call: who called whom, whether it is still going on, how it ended and what it
-        cost. Only calls to or from the PSTN are available.
-
-        Args:
-            call_id (str):
-
-        Raises:
-            sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
-            sinch_calling.APIConnectionError: No answer (APITimeoutError when it took too long).
-            sinch_calling.ResponseValidationError: The answer does not match the API description.
-
-        Returns:
-            Response[CallResult]: the parsed body with the raw status, headers and content.
-        """
-
+        """Like ``get_call_result``, returning the raw Response (status, headers, content) with the parsed body."""
         from .api.calls import get_call_result
 
         return await get_call_result.asyncio_detailed(
@@ -837,25 +667,7 @@ class AsyncCallsResourceWithRawResponse:
         call_id: str,
         body: ManageCallRequest,
     ) -> Response[None]:
-        """Play messages in a call and act on it.
-
-        Sends SVAML to a running call: play files or text-to-speech to the caller, then continue, park or
-        hang up. Only calls to or from the PSTN can be managed.
-
-        Args:
-            call_id (str):
-            body (ManageCallRequest): SVAML for a running call; only `playFiles`/`say` and
-                `hangup`/`continue`/`park` are allowed here.
-
-        Raises:
-            sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
-            sinch_calling.APIConnectionError: No answer (APITimeoutError when it took too long).
-            sinch_calling.ResponseValidationError: The answer does not match the API description.
-
-        Returns:
-            Response[None]: the parsed body with the raw status, headers and content.
-        """
-
+        """Like ``manage_call``, returning the raw Response (status, headers, content) with the parsed body."""
         from .api.calls import manage_call
 
         return await manage_call.asyncio_detailed(
@@ -871,25 +683,7 @@ class AsyncCallsResourceWithRawResponse:
         call_leg: CallLeg,
         body: ManageCallRequest,
     ) -> Response[None]:
-        """Play messages on one leg of a call and act on it.
-
-        Like manageCall, but the instructions are played on the chosen leg (caller, callee or both).
-
-        Args:
-            call_id (str):
-            call_leg (CallLeg): A leg of a call.
-            body (ManageCallRequest): SVAML for a running call; only `playFiles`/`say` and
-                `hangup`/`continue`/`park` are allowed here.
-
-        Raises:
-            sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
-            sinch_calling.APIConnectionError: No answer (APITimeoutError when it took too long).
-            sinch_calling.ResponseValidationError: The answer does not match the API description.
-
-        Returns:
-            Response[None]: the parsed body with the raw status, headers and content.
-        """
-
+        """Like ``manage_call_leg``, returning the raw Response (status, headers, content) with the parsed body."""
         from .api.calls import manage_call_leg
 
         return await manage_call_leg.asyncio_detailed(
@@ -1044,22 +838,7 @@ class ConferencesResourceWithRawResponse:
         *,
         conference_id: str,
     ) -> Response[ConferenceInfo]:
-        """List a conference's participants.
-
-        Returns the participants of an ongoing conference with how long each has been in it.
-
-        Args:
-            conference_id (str):
-
-        Raises:
-            sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
-            sinch_calling.APIConnectionError: No answer (APITimeoutError when it took too long).
-            sinch_calling.ResponseValidationError: The answer does not match the API description.
-
-        Returns:
-            Response[ConferenceInfo]: the parsed body with the raw status, headers and content.
-        """
-
+        """Like ``get_conference_info``, returning the raw Response (status, headers, content) with the parsed body."""
         from .api.conferences import get_conference_info
 
         return get_conference_info.sync_detailed(
@@ -1072,22 +851,7 @@ class ConferencesResourceWithRawResponse:
         *,
         conference_id: str,
     ) -> Response[None]:
-        """Remove every participant from a conference.
-
-        Disconnects all participants; the conference ends.
-
-        Args:
-            conference_id (str):
-
-        Raises:
-            sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
-            sinch_calling.APIConnectionError: No answer (APITimeoutError when it took too long).
-            sinch_calling.ResponseValidationError: The answer does not match the API description.
-
-        Returns:
-            Response[None]: the parsed body with the raw status, headers and content.
-        """
-
+        """Like ``kick_conference_all``, returning the raw Response (status, headers, content) with the parsed body."""
         from .api.conferences import kick_conference_all
 
         return kick_conference_all.sync_detailed(
@@ -1101,23 +865,7 @@ class ConferencesResourceWithRawResponse:
         conference_id: str,
         call_id: str,
     ) -> Response[None]:
-        """Remove a participant from a conference.
-
-        Disconnects one participant; the others stay.
-
-        Args:
-            conference_id (str):
-            call_id (str):
-
-        Raises:
-            sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
-            sinch_calling.APIConnectionError: No answer (APITimeoutError when it took too long).
-            sinch_calling.ResponseValidationError: The answer does not match the API description.
-
-        Returns:
-            Response[None]: the parsed body with the raw status, headers and content.
-        """
-
+        """Like ``kick_conference_participant``, returning the raw Response (status, headers, content) with the parsed body."""
         from .api.conferences import kick_conference_participant
 
         return kick_conference_participant.sync_detailed(
@@ -1133,24 +881,7 @@ class ConferencesResourceWithRawResponse:
         call_id: str,
         body: ManageConferenceParticipantRequest,
     ) -> Response[None]:
-        """Mute, unmute, hold or resume a participant.
-
-        Changes one participant's state in an ongoing conference.
-
-        Args:
-            conference_id (str):
-            call_id (str):
-            body (ManageConferenceParticipantRequest): A command for one conference participant.
-
-        Raises:
-            sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
-            sinch_calling.APIConnectionError: No answer (APITimeoutError when it took too long).
-            sinch_calling.ResponseValidationError: The answer does not match the API description.
-
-        Returns:
-            Response[None]: the parsed body with the raw status, headers and content.
-        """
-
+        """Like ``manage_conference_participant``, returning the raw Response (status, headers, content) with the parsed body."""
         from .api.conferences import manage_conference_participant
 
         return manage_conference_participant.sync_detailed(
@@ -1305,22 +1036,7 @@ class AsyncConferencesResourceWithRawResponse:
         *,
         conference_id: str,
     ) -> Response[ConferenceInfo]:
-        """List a conference's participants.
-
-        Returns the participants of an ongoing conference with how long each has been in it.
-
-        Args:
-            conference_id (str):
-
-        Raises:
-            sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
-            sinch_calling.APIConnectionError: No answer (APITimeoutError when it took too long).
-            sinch_calling.ResponseValidationError: The answer does not match the API description.
-
-        Returns:
-            Response[ConferenceInfo]: the parsed body with the raw status, headers and content.
-        """
-
+        """Like ``get_conference_info``, returning the raw Response (status, headers, content) with the parsed body."""
         from .api.conferences import get_conference_info
 
         return await get_conference_info.asyncio_detailed(
@@ -1333,22 +1049,7 @@ class AsyncConferencesResourceWithRawResponse:
         *,
         conference_id: str,
     ) -> Response[None]:
-        """Remove every participant from a conference.
-
-        Disconnects all participants; the conference ends.
-
-        Args:
-            conference_id (str):
-
-        Raises:
-            sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
-            sinch_calling.APIConnectionError: No answer (APITimeoutError when it took too long).
-            sinch_calling.ResponseValidationError: The answer does not match the API description.
-
-        Returns:
-            Response[None]: the parsed body with the raw status, headers and content.
-        """
-
+        """Like ``kick_conference_all``, returning the raw Response (status, headers, content) with the parsed body."""
         from .api.conferences import kick_conference_all
 
         return await kick_conference_all.asyncio_detailed(
@@ -1362,23 +1063,7 @@ class AsyncConferencesResourceWithRawResponse:
         conference_id: str,
         call_id: str,
     ) -> Response[None]:
-        """Remove a participant from a conference.
-
-        Disconnects one participant; the others stay.
-
-        Args:
-            conference_id (str):
-            call_id (str):
-
-        Raises:
-            sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
-            sinch_calling.APIConnectionError: No answer (APITimeoutError when it took too long).
-            sinch_calling.ResponseValidationError: The answer does not match the API description.
-
-        Returns:
-            Response[None]: the parsed body with the raw status, headers and content.
-        """
-
+        """Like ``kick_conference_participant``, returning the raw Response (status, headers, content) with the parsed body."""
         from .api.conferences import kick_conference_participant
 
         return await kick_conference_participant.asyncio_detailed(
@@ -1394,24 +1079,7 @@ class AsyncConferencesResourceWithRawResponse:
         call_id: str,
         body: ManageConferenceParticipantRequest,
     ) -> Response[None]:
-        """Mute, unmute, hold or resume a participant.
-
-        Changes one participant's state in an ongoing conference.
-
-        Args:
-            conference_id (str):
-            call_id (str):
-            body (ManageConferenceParticipantRequest): A command for one conference participant.
-
-        Raises:
-            sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
-            sinch_calling.APIConnectionError: No answer (APITimeoutError when it took too long).
-            sinch_calling.ResponseValidationError: The answer does not match the API description.
-
-        Returns:
-            Response[None]: the parsed body with the raw status, headers and content.
-        """
-
+        """Like ``manage_conference_participant``, returning the raw Response (status, headers, content) with the parsed body."""
         from .api.conferences import manage_conference_participant
 
         return await manage_conference_participant.asyncio_detailed(
@@ -1526,20 +1194,7 @@ class NumbersResourceWithRawResponse:
     def get_numbers(
         self,
     ) -> Response[GetNumbersResponse]:
-        """List your numbers.
-
-        Returns every number the account owns with its capability and, for numbers assigned to an
-        application, that application's key.
-
-        Raises:
-            sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
-            sinch_calling.APIConnectionError: No answer (APITimeoutError when it took too long).
-            sinch_calling.ResponseValidationError: The answer does not match the API description.
-
-        Returns:
-            Response[GetNumbersResponse]: the parsed body with the raw status, headers and content.
-        """
-
+        """Like ``get_numbers``, returning the raw Response (status, headers, content) with the parsed body."""
         from .api.numbers import get_numbers
 
         return get_numbers.sync_detailed(
@@ -1551,24 +1206,7 @@ class NumbersResourceWithRawResponse:
         *,
         body: UpdateNumbersRequest,
     ) -> Response[None]:
-        """Assign numbers to an application.
-
-        Assigns one or more numbers to an application for one capability. Without `applicationkey` the
-        numbers go to the application that signed the request.
-
-        Args:
-            body (UpdateNumbersRequest): Which numbers to assign, to which application, for which
-                capability.
-
-        Raises:
-            sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
-            sinch_calling.APIConnectionError: No answer (APITimeoutError when it took too long).
-            sinch_calling.ResponseValidationError: The answer does not match the API description.
-
-        Returns:
-            Response[None]: the parsed body with the raw status, headers and content.
-        """
-
+        """Like ``update_numbers``, returning the raw Response (status, headers, content) with the parsed body."""
         from .api.numbers import update_numbers
 
         return update_numbers.sync_detailed(
@@ -1581,24 +1219,7 @@ class NumbersResourceWithRawResponse:
         *,
         body: UnassignNumberRequest,
     ) -> Response[None]:
-        """Un-assign a number from an application.
-
-        Removes one number's capability from an application. Without `applicationKey` the number is removed
-        from the application that signed the request.
-
-        Args:
-            body (UnassignNumberRequest): Which number to un-assign, from which application, for which
-                capability.
-
-        Raises:
-            sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
-            sinch_calling.APIConnectionError: No answer (APITimeoutError when it took too long).
-            sinch_calling.ResponseValidationError: The answer does not match the API description.
-
-        Returns:
-            Response[None]: the parsed body with the raw status, headers and content.
-        """
-
+        """Like ``unassign_number``, returning the raw Response (status, headers, content) with the parsed body."""
         from .api.numbers import unassign_number
 
         return unassign_number.sync_detailed(
@@ -1711,20 +1332,7 @@ class AsyncNumbersResourceWithRawResponse:
     async def get_numbers(
         self,
     ) -> Response[GetNumbersResponse]:
-        """List your numbers.
-
-        Returns every number the account owns with its capability and, for numbers assigned to an
-        application, that application's key.
-
-        Raises:
-            sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
-            sinch_calling.APIConnectionError: No answer (APITimeoutError when it took too long).
-            sinch_calling.ResponseValidationError: The answer does not match the API description.
-
-        Returns:
-            Response[GetNumbersResponse]: the parsed body with the raw status, headers and content.
-        """
-
+        """Like ``get_numbers``, returning the raw Response (status, headers, content) with the parsed body."""
         from .api.numbers import get_numbers
 
         return await get_numbers.asyncio_detailed(
@@ -1736,24 +1344,7 @@ class AsyncNumbersResourceWithRawResponse:
         *,
         body: UpdateNumbersRequest,
     ) -> Response[None]:
-        """Assign numbers to an application.
-
-        Assigns one or more numbers to an application for one capability. Without `applicationkey` the
-        numbers go to the application that signed the request.
-
-        Args:
-            body (UpdateNumbersRequest): Which numbers to assign, to which application, for which
-                capability.
-
-        Raises:
-            sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
-            sinch_calling.APIConnectionError: No answer (APITimeoutError when it took too long).
-            sinch_calling.ResponseValidationError: The answer does not match the API description.
-
-        Returns:
-            Response[None]: the parsed body with the raw status, headers and content.
-        """
-
+        """Like ``update_numbers``, returning the raw Response (status, headers, content) with the parsed body."""
         from .api.numbers import update_numbers
 
         return await update_numbers.asyncio_detailed(
@@ -1766,24 +1357,7 @@ class AsyncNumbersResourceWithRawResponse:
         *,
         body: UnassignNumberRequest,
     ) -> Response[None]:
-        """Un-assign a number from an application.
-
-        Removes one number's capability from an application. Without `applicationKey` the number is removed
-        from the application that signed the request.
-
-        Args:
-            body (UnassignNumberRequest): Which number to un-assign, from which application, for which
-                capability.
-
-        Raises:
-            sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
-            sinch_calling.APIConnectionError: No answer (APITimeoutError when it took too long).
-            sinch_calling.ResponseValidationError: The answer does not match the API description.
-
-        Returns:
-            Response[None]: the parsed body with the raw status, headers and content.
-        """
-
+        """Like ``unassign_number``, returning the raw Response (status, headers, content) with the parsed body."""
         from .api.numbers import unassign_number
 
         return await unassign_number.asyncio_detailed(
@@ -1844,23 +1418,7 @@ class QueryResourceWithRawResponse:
         *,
         number: str,
     ) -> Response[QueryNumberResponse]:
-        """Look up a phone number.
-
-        Returns the country, type, normalised E.164 form and per-minute rate of a number. The number may be
-        written loosely (`+46(0)73-017-0101`); the answer is normalised.
-
-        Args:
-            number (str):
-
-        Raises:
-            sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
-            sinch_calling.APIConnectionError: No answer (APITimeoutError when it took too long).
-            sinch_calling.ResponseValidationError: The answer does not match the API description.
-
-        Returns:
-            Response[QueryNumberResponse]: the parsed body with the raw status, headers and content.
-        """
-
+        """Like ``query_number``, returning the raw Response (status, headers, content) with the parsed body."""
         from .api.query import query_number
 
         return query_number.sync_detailed(
@@ -1921,23 +1479,7 @@ class AsyncQueryResourceWithRawResponse:
         *,
         number: str,
     ) -> Response[QueryNumberResponse]:
-        """Look up a phone number.
-
-        Returns the country, type, normalised E.164 form and per-minute rate of a number. The number may be
-        written loosely (`+46(0)73-017-0101`); the answer is normalised.
-
-        Args:
-            number (str):
-
-        Raises:
-            sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
-            sinch_calling.APIConnectionError: No answer (APITimeoutError when it took too long).
-            sinch_calling.ResponseValidationError: The answer does not match the API description.
-
-        Returns:
-            Response[QueryNumberResponse]: the parsed body with the raw status, headers and content.
-        """
-
+        """Like ``query_number``, returning the raw Response (status, headers, content) with the parsed body."""
         from .api.query import query_number
 
         return await query_number.asyncio_detailed(
