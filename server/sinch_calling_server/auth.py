@@ -153,14 +153,10 @@ class Authenticator:
                 return Caller("none", None)
             raise ApiError(401, errors.AUTHORIZATION_HEADER, "Missing Authorization header")
         scheme_word = header.strip().partition(" ")[0].lower()
-        if scheme_word == "basic":
-            if "basic" not in schemes:
-                raise ApiError(403, errors.INVALID_SCHEME, "Invalid authorization scheme for calling the method")
+        if scheme_word == "application" and "application" in schemes:
+            return self._signed(method, paths, header, headers, body)
+        if scheme_word == "basic" and "basic" in schemes:
             return self._basic(header)
-        if scheme_word == "application":
-            if "application" not in schemes:
-                raise ApiError(403, errors.INVALID_SCHEME, "Invalid authorization scheme for calling the method")
-            return self._signed(method, paths, headers, body)
         raise ApiError(403, errors.INVALID_SCHEME, "Invalid authorization scheme for calling the method")
 
     def _basic(self, header: str) -> Caller:
@@ -175,15 +171,16 @@ class Authenticator:
             raise ApiError(401, errors.INVALID_CREDENTIALS, "Invalid credentials")
         return Caller("basic", key)
 
-    def _signed(self, method: str, paths: tuple[str, ...], headers: Mapping[str, str], body: bytes) -> Caller:
+    def _signed(
+        self, method: str, paths: tuple[str, ...], header: str, headers: Mapping[str, str], body: bytes
+    ) -> Caller:
         try:
-            _, key, _ = parse_authorization(headers["authorization"])
+            _, key, signature = parse_authorization(header)
         except ValueError:
             raise ApiError(401, errors.INVALID_CREDENTIALS, "Invalid credentials") from None
         secret = self._secrets.get(key)
         if secret is None:
             raise ApiError(401, errors.INVALID_CREDENTIALS, "Invalid credentials")
-        signature = headers["authorization"].rpartition(":")[2].strip().encode("utf-8", "replace")
         stamp = headers.get("x-timestamp")
         if stamp is None:
             raise ApiError(401, errors.TIMESTAMP_HEADER, "Missing x-timestamp header")
@@ -193,8 +190,9 @@ class Authenticator:
         # The SDK runtime's own arithmetic (as verify_signature uses it), on headers already lower-cased.
         md5 = content_md5(body)
         content_type = headers.get("content-type", "")
+        given = signature.strip().encode("utf-8", "replace")
         for path in paths:
             expected = compute_signature(secret, string_to_sign(method, md5, content_type, stamp, path))
-            if hmac.compare_digest(expected.encode("ascii"), signature):
+            if hmac.compare_digest(expected.encode("ascii"), given):
                 return Caller("application", key)
         raise ApiError(401, errors.INVALID_CREDENTIALS, "Invalid credentials")

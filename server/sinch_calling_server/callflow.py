@@ -31,7 +31,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .pipeline import Request, parse_json
+from .jsonio import parse_json
+from .pipeline import Request
 from .simulation import Simulation, iso
 from .spec import Validator
 from .store import Document

@@ -36,9 +36,10 @@ from sinch_calling._runtime.signing import sign_request
 from . import errors
 from .callflow import ANSWER_SCHEMAS, INVALID, CallFlow, Outgoing
 from .errors import ApiError
-from .pipeline import Reply, parse_json
+from .jsonio import dumps, parse_json
+from .pipeline import Reply
 from .simulation import iso
-from .spec import Validator, dumps
+from .spec import Validator
 from .store import Document, Store
 
 __all__ = ["CallbackDispatcher", "JobQueue", "SimulatedClock"]

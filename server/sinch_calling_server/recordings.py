@@ -39,8 +39,9 @@ from sinch_calling._runtime.signing import sign_request
 from . import errors
 from .auth import Application
 from .errors import ApiError
-from .pipeline import Backend, Reply, Request, ResponseViolation, check_reply, parse_json
-from .spec import CompiledSpec, Operation, dumps
+from .jsonio import dumps, parse_json
+from .pipeline import Backend, Reply, Request, ResponseViolation, check_reply
+from .spec import CompiledSpec, Operation
 
 __all__ = ["Recorder", "Replayer", "load_cassettes", "normalise_path", "packaged_recordings", "request_key"]
 

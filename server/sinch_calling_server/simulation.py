@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
-import uuid
+import random
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -96,8 +96,24 @@ def load_fixtures(directory: str | Path | None = None) -> Fixtures:
     )
 
 
+@functools.lru_cache(maxsize=256)
+def _iso_second(second: int) -> str:
+    return datetime.fromtimestamp(second, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def iso(moment: float) -> str:
-    return datetime.fromtimestamp(moment, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """ISO-8601 UTC to the second; cached, as every callout and call result formats the current second."""
+    return _iso_second(math.floor(moment))
+
+
+def new_call_id() -> str:
+    """32 hex digits of a version-4 UUID, like the seed's call ids.
+
+    Drawn from ``random`` (seeded from the OS, reseeded in every forked worker): ids must be
+    unique, not secret, and ``os.urandom``'s system call cost a callout several microseconds.
+    """
+    value = random.getrandbits(128) & ~(0xC000 << 48 | 0xF000 << 64) | (0x8000 << 48 | 0x4000 << 64)
+    return f"{value:032x}"
 
 
 class Simulation:
@@ -114,7 +130,7 @@ class Simulation:
         self.store = store
         self.fixtures = fixtures
         self.clock = clock
-        self.new_id = id_factory or (lambda: uuid.uuid4().hex)
+        self.new_id = id_factory or new_call_id
         self.application_keys = set(application_keys) | set(fixtures.known_applications)
         life = fixtures.lifecycle
         self.ring_seconds = float(life.get("ring_seconds", 2))

@@ -9,7 +9,6 @@ document while serving a request.
 from __future__ import annotations
 
 import importlib.resources
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -442,11 +441,3 @@ def _compile_discriminator(
             if isinstance(variant, Mapping) and isinstance(variant.get("$ref"), str):
                 mapping[variant["$ref"].rsplit("/", 1)[-1]] = Validator(variant, components)
     return prop, mapping
-
-
-_ENCODER = json.JSONEncoder(separators=(",", ":"))  # ASCII output: the C fast path
-
-
-def dumps(value: Any) -> bytes:
-    """Compact JSON, as every response of this server is encoded."""
-    return _ENCODER.encode(value).encode("ascii")

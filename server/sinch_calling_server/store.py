@@ -10,13 +10,14 @@ processes may share one file: a write transaction takes SQLite's write lock at i
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
+
+from .jsonio import dumps, loads
 
 __all__ = ["Document", "MemoryStore", "SqliteStore", "Store", "open_store"]
 
@@ -45,26 +46,27 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
-def _copy(value: Document) -> Document:
-    # A JSON round trip: callers never share mutable state with the store, as with SQLite.
-    result: Document = json.loads(json.dumps(value))
-    return result
-
-
 class MemoryStore:
-    """In-process dicts. A transaction rolls back its own changes if it raises."""
+    """In-process dicts of encoded documents. A transaction rolls back its own changes if it raises.
+
+    Documents are kept encoded (as SQLite keeps them), so a caller never shares mutable state
+    with the store: what ``get`` returns is a fresh copy, and a later change to a document
+    that was ``put`` does not reach the store.
+    """
 
     def __init__(self) -> None:
-        self._data: dict[str, dict[str, str]] = {}
+        self._data: dict[str, dict[str, bytes]] = {}
         self._parsed: dict[tuple[str, str], Document] = {}  # read-only views of _data
         self._lock = threading.RLock()
-        self._undo: list[tuple[str, str, str | None]] | None = None
+        self._undo: list[tuple[str, str, bytes | None]] | None = None
+        self._transaction = _MemoryTransaction(self)
 
     def get(self, kind: str, key: str) -> Document | None:
-        raw = self._data.get(kind, {}).get(key)
+        bucket = self._data.get(kind)
+        raw = bucket.get(key) if bucket is not None else None
         if raw is None:
             return None
-        result: Document = json.loads(raw)
+        result: Document = loads(raw)
         return result
 
     def read(self, kind: str, key: str) -> Document | None:
@@ -76,12 +78,15 @@ class MemoryStore:
         return cached
 
     def put(self, kind: str, key: str, value: Document) -> None:
+        encoded = bytes(memoryview(dumps(value)))  # a right-sized copy: orjson's own buffer is 8 KiB at least
         with self._lock:
             self._parsed.pop((kind, key), None)
-            bucket = self._data.setdefault(kind, {})
+            bucket = self._data.get(kind)
+            if bucket is None:
+                bucket = self._data[kind] = {}
             if self._undo is not None:
                 self._undo.append((kind, key, bucket.get(key)))
-            bucket[key] = json.dumps(value, separators=(",", ":"))
+            bucket[key] = encoded
 
     def delete(self, kind: str, key: str) -> None:
         with self._lock:
@@ -93,30 +98,54 @@ class MemoryStore:
                 del bucket[key]
 
     def items(self, kind: str) -> list[tuple[str, Document]]:
-        return [(k, json.loads(v)) for k, v in sorted(self._data.get(kind, {}).items())]
+        return [(k, loads(v)) for k, v in sorted(self._data.get(kind, {}).items())]
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        with self._lock:
-            if self._undo is not None:  # nested: the outer transaction owns the undo log
-                yield
-                return
-            self._undo = []
-            try:
-                yield
-            except BaseException:
-                for kind, key, old in reversed(self._undo):
-                    self._parsed.pop((kind, key), None)
-                    if old is None:
-                        self._data.get(kind, {}).pop(key, None)
-                    else:
-                        self._data.setdefault(kind, {})[key] = old
-                raise
-            finally:
-                self._undo = None
+    def transaction(self) -> _MemoryTransaction:
+        return self._transaction
+
+    def _begin(self) -> bool:
+        """Enter a transaction; True if it is the outermost one (which owns the undo log)."""
+        self._lock.acquire()
+        if self._undo is not None:
+            return False
+        self._undo = []
+        return True
+
+    def _end(self, outermost: bool, failed: bool) -> None:
+        try:
+            if outermost:
+                undo, self._undo = self._undo or [], None
+                if failed:
+                    for kind, key, old in reversed(undo):
+                        self._parsed.pop((kind, key), None)
+                        if old is None:
+                            self._data.get(kind, {}).pop(key, None)
+                        else:
+                            self._data.setdefault(kind, {})[key] = old
+        finally:
+            self._lock.release()
 
     def close(self) -> None:
         pass
+
+
+class _MemoryTransaction:
+    """``MemoryStore.transaction()``: a plain context manager (a generator-based one cost a POST ~2 us).
+
+    Reentrant like the lock it holds: the outermost transaction of a thread owns the undo log.
+    """
+
+    __slots__ = ("_outermost", "_store")
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+        self._outermost: list[bool] = []
+
+    def __enter__(self) -> None:
+        self._outermost.append(self._store._begin())
+
+    def __exit__(self, kind: object, error: object, traceback: object) -> None:
+        self._store._end(self._outermost.pop(), kind is not None)
 
 
 class SqliteStore:
@@ -140,7 +169,7 @@ class SqliteStore:
             row = self._conn.execute("SELECT value FROM documents WHERE kind=? AND key=?", (kind, key)).fetchone()
         if row is None:
             return None
-        result: Document = json.loads(row[0])
+        result: Document = loads(row[0])
         return result
 
     def read(self, kind: str, key: str) -> Document | None:
@@ -150,7 +179,7 @@ class SqliteStore:
         with self.transaction():
             self._conn.execute(
                 "INSERT OR REPLACE INTO documents (kind, key, value) VALUES (?, ?, ?)",
-                (kind, key, json.dumps(value, separators=(",", ":"))),
+                (kind, key, dumps(value).decode("utf-8")),
             )
 
     def delete(self, kind: str, key: str) -> None:
@@ -160,7 +189,7 @@ class SqliteStore:
     def items(self, kind: str) -> list[tuple[str, Document]]:
         with self._lock:
             rows = self._conn.execute("SELECT key, value FROM documents WHERE kind=? ORDER BY key", (kind,)).fetchall()
-        return [(str(k), json.loads(v)) for k, v in rows]
+        return [(str(k), loads(v)) for k, v in rows]
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
