@@ -38,6 +38,7 @@ Send = Callable[[Message], Awaitable[None]]
 DEFAULT_MAX_BODY = 256 * 1024
 
 _JSON_TYPE = (b"content-type", b"application/json")
+_WHITESPACE = frozenset(b" \t\n\r\x0b\x0c")  # what bytes.strip() strips
 
 
 @dataclass(slots=True)
@@ -187,14 +188,20 @@ class Pipeline:
 
         body = await self._read_body(receive, headers, scope.get("http_version"))
 
-        decoded_path = unquote(raw_path, errors="replace")
-        paths = (raw_path,) if decoded_path == raw_path else (raw_path, decoded_path)
+        if "%" in raw_path:  # a client may have signed the path as sent or percent-decoded
+            decoded_path = unquote(raw_path, errors="replace")
+            paths = (raw_path,) if decoded_path == raw_path else (raw_path, decoded_path)
+        else:
+            paths = (raw_path,)
         caller = self.authenticator.authenticate(operation.schemes, method, paths, headers, body)
 
         query_string = scope.get("query_string", b"").decode("latin-1")
         path_params = {name: unquote(value, errors="replace") for name, value in raw_params.items()}
         parsed = self._parse_body(operation, headers, body)
-        params, query = self._check_parameters(operation, path_params, query_string, headers)
+        if operation.parameters:
+            params, query = self._check_parameters(operation, path_params, query_string, headers)
+        else:
+            params, query = path_params, {}
         request = Request(operation, method, raw_path, query_string, params, query, headers, body, parsed, caller)
 
         result = self.backend.handle(request)
@@ -239,12 +246,12 @@ class Pipeline:
     def _parse_body(self, operation: Operation, headers: dict[str, str], body: bytes) -> Any:
         if not operation.body_media_types:
             return None  # the operation takes no body: whatever came is ignored (but was signed)
-        if not body.strip():
+        if not body or (body[0] in _WHITESPACE and not body.strip()):
             if operation.body_required:
                 raise ApiError(400, errors.MISSING_PARAMETER, "Missing request body")
             return None
         content_type = headers.get("content-type", "")
-        if content_type.strip():
+        if content_type != "application/json" and content_type.strip():
             base = content_type.split(";", 1)[0].strip().lower()
             if not (base == "application/json" or base.endswith("+json")):
                 raise ApiError(415, errors.UNSUPPORTED_MEDIA_TYPE, "Request body must be application/json")
