@@ -11,11 +11,14 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sinch_calling._runtime.signing import decode_secret, sign_request
 from sinch_calling_server import create_app
 from sinch_calling_server.pipeline import Pipeline
 from sinch_calling_server.spec import compile_spec
 
 from .conftest import KEY, SECRET, FakeClock, signed_client
+
+DESTINATION = {"type": "number", "endpoint": "+46700000000"}
 
 ERROR_KEYS = {"errorCode", "message", "reference", "status"}
 
@@ -134,6 +137,47 @@ async def test_body_limit_is_configurable(make_app: Callable[..., Pipeline], clo
     async with signed_client(make_app(max_body=64), clock) as c:
         r = await c.post("/calling/v1/callouts", json={"method": "ttsCallout", "ttsCallout": {"text": "x" * 100}})
         assert r.status_code == 413
+
+
+async def test_body_read_ends_at_the_declared_length(app: Pipeline, clock: FakeClock) -> None:
+    """granian follows the body with an empty closing message; waiting for it cost a wake-up per POST."""
+    body = json.dumps({"method": "ttsCallout", "ttsCallout": {"destination": DESTINATION, "text": "hi"}}).encode()
+    request = httpx.Request(
+        "POST", "http://t/calling/v1/callouts", content=body, headers={"content-type": "application/json"}
+    )
+    sign_request(request, KEY, decode_secret(SECRET), clock.datetime())
+    messages = [{"type": "http.request", "body": body[:10], "more_body": True}]
+    messages.append({"type": "http.request", "body": body[10:], "more_body": True})  # the last byte: done
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if not messages:
+            raise AssertionError("read past the declared Content-Length")
+        return messages.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    headers = [(k.lower().encode(), v.encode()) for k, v in request.headers.items()]
+    scope = {"type": "http", "method": "POST", "path": "/calling/v1/callouts", "raw_path": b"/calling/v1/callouts"}
+    scope |= {"query_string": b"", "headers": headers, "http_version": "1.1"}
+    await app(scope, receive, send)
+    assert sent[0]["status"] == 200, sent
+    assert len(json.loads(sent[1]["body"])["callId"]) == 32
+
+
+@pytest.mark.parametrize("blank", [b" ", b"\r\n", b"\t \x0b\x0c"])
+async def test_a_blank_body_is_a_missing_body(client: httpx.AsyncClient, blank: bytes) -> None:
+    r = await client.post("/calling/v1/callouts", content=blank, headers={"content-type": "application/json"})
+    assert (r.status_code, r.json()["errorCode"]) == (400, 40002)
+
+
+async def test_a_utf16_body_is_read(client: httpx.AsyncClient) -> None:
+    body = json.dumps({"method": "ttsCallout", "ttsCallout": {"destination": DESTINATION, "text": "hé"}})
+    r = await client.post(
+        "/calling/v1/callouts", content=body.encode("utf-16"), headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 200, r.text
 
 
 async def test_chunked_body_over_the_limit(make_app: Callable[..., Pipeline], clock: FakeClock) -> None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 import httpx
+import pytest
+from sinch_calling_server.simulation import iso, new_call_id
 
 from .conftest import KEY, OTHER_KEY, FakeClock
 
@@ -310,3 +313,21 @@ async def test_callout_validation(client: httpx.AsyncClient) -> None:
         json={"method": "conferenceCallout", "conferenceCallout": {"destination": {"type": "fax", "endpoint": "1"}}},
     )
     assert r.status_code == 400
+
+
+def test_call_ids_look_like_the_seeds() -> None:
+    """32 hex digits of a version-4 UUID (the seed's 4398599d1ba84ef3bde0a82dfb61abed is one), all distinct."""
+    ids = {new_call_id() for _ in range(5000)}
+    assert len(ids) == 5000
+    for call_id in list(ids)[:500]:
+        parsed = uuid.UUID(hex=call_id)
+        assert (parsed.version, parsed.variant, parsed.hex) == (4, uuid.RFC_4122, call_id)
+
+
+@pytest.mark.parametrize(
+    ("moment", "expected"),
+    [(0.0, "1970-01-01T00:00:00Z"), (1790000000.999, "2026-09-21T14:13:20Z"), (1790000001.0, "2026-09-21T14:13:21Z")],
+)
+def test_iso_is_utc_to_the_second(moment: float, expected: str) -> None:
+    assert iso(moment) == expected
+    assert iso(moment) == expected  # and again, from the cache
