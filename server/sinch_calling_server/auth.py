@@ -77,16 +77,16 @@ def parse_timestamp(value: str) -> float | None:
     text = value.strip()
     if not text or len(text) > 64:
         return None
+    moment: datetime | None
     try:
         moment = datetime.fromisoformat(text)  # Python 3.11+: every ISO form clients send, fast
     except ValueError:
         moment = None
-    else:
-        if moment.tzinfo is not None:  # the usual case, done
-            try:
-                return moment.timestamp()
-            except (OverflowError, ValueError, OSError):
-                return None
+    if moment is not None and moment.tzinfo is not None:  # the usual case, done
+        try:
+            return moment.timestamp()
+        except (OverflowError, ValueError, OSError):
+            return None
     match = _ISO.match(text) if moment is None else None
     try:
         if moment is not None:
