@@ -21,6 +21,7 @@ from sinch_calling._runtime.signing import (
     compute_signature,
     content_md5,
     decode_secret,
+    parse_authorization,
     string_to_sign,
 )
 
@@ -77,16 +78,10 @@ def parse_timestamp(value: str) -> float | None:
     text = value.strip()
     if not text or len(text) > 64:
         return None
-    moment: datetime | None
     try:
         moment = datetime.fromisoformat(text)  # Python 3.11+: every ISO form clients send, fast
     except ValueError:
         moment = None
-    if moment is not None and moment.tzinfo is not None:  # the usual case, done
-        try:
-            return moment.timestamp()
-        except (OverflowError, ValueError, OSError):
-            return None
     match = _ISO.match(text) if moment is None else None
     try:
         if moment is not None:
@@ -179,9 +174,11 @@ class Authenticator:
     def _signed(
         self, method: str, paths: tuple[str, ...], header: str, headers: Mapping[str, str], body: bytes
     ) -> Caller:
-        # "Application <key>:<signature>", split as the runtime's parse_authorization splits it.
-        key, sep, signature = header.strip().partition(" ")[2].strip().rpartition(":")
-        secret = self._secrets.get(key) if sep and signature else None
+        try:
+            _, key, signature = parse_authorization(header)
+        except ValueError:
+            raise ApiError(401, errors.INVALID_CREDENTIALS, "Invalid credentials") from None
+        secret = self._secrets.get(key)
         if secret is None:
             raise ApiError(401, errors.INVALID_CREDENTIALS, "Invalid credentials")
         stamp = headers.get("x-timestamp")

@@ -38,7 +38,6 @@ Send = Callable[[Message], Awaitable[None]]
 DEFAULT_MAX_BODY = 256 * 1024
 
 _JSON_TYPE = (b"content-type", b"application/json")
-_WHITESPACE = frozenset(b" \t\n\r\x0b\x0c")  # what bytes.strip() strips
 
 
 @dataclass(slots=True)
@@ -141,30 +140,25 @@ class Pipeline:
             log.exception("internal error (reference %s)", reference)
             reply = Reply(500, error_body(500, errors.INTERNAL_ERROR, "Internal error", reference))
         await self._send(send, reply, method == "HEAD")
-        callbacks = self.callbacks
-        if callbacks is not None and callbacks.jobs.next_due is not None:
+        if self.callbacks is not None:
             try:
-                callbacks.poke()  # deliveries that became due run in a task, off the request path
+                self.callbacks.poke()  # deliveries that became due run in a task, off the request path
             except Exception:
                 log.exception("callback scheduler")
 
     async def _send(self, send: Send, reply: Reply, head: bool) -> None:
         payload = reply.raw if reply.raw is not None else b"" if reply.body is None else dumps(reply.body)
-        length = (b"content-length", str(len(payload)).encode())
-        if not reply.headers:  # the usual case: a JSON body (or none) and nothing else to say
-            headers = [_JSON_TYPE, length] if payload else [length]
-        else:
-            headers = []
-            has_type = False
-            for name, value in reply.headers.items():
-                lower = name.lower()
-                if lower in ("content-length", "transfer-encoding", "connection"):
-                    continue
-                has_type = has_type or lower == "content-type"
-                headers.append((lower.encode("latin-1"), value.encode("latin-1", "replace")))
-            if payload and not has_type:
-                headers.append(_JSON_TYPE)
-            headers.append(length)
+        headers: list[tuple[bytes, bytes]] = []
+        has_type = False
+        for name, value in reply.headers.items():
+            lower = name.lower()
+            if lower in ("content-length", "transfer-encoding", "connection"):
+                continue
+            has_type = has_type or lower == "content-type"
+            headers.append((lower.encode("latin-1"), value.encode("latin-1", "replace")))
+        if payload and not has_type:
+            headers.append(_JSON_TYPE)
+        headers.append((b"content-length", str(len(payload)).encode()))
         await send({"type": "http.response.start", "status": reply.status, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if head else payload})
 
@@ -188,20 +182,14 @@ class Pipeline:
 
         body = await self._read_body(receive, headers, scope.get("http_version"))
 
-        if "%" in raw_path:  # a client may have signed the path as sent or percent-decoded
-            decoded_path = unquote(raw_path, errors="replace")
-            paths = (raw_path,) if decoded_path == raw_path else (raw_path, decoded_path)
-        else:
-            paths = (raw_path,)
+        decoded_path = unquote(raw_path, errors="replace")  # a client may have signed either form
+        paths = (raw_path,) if decoded_path == raw_path else (raw_path, decoded_path)
         caller = self.authenticator.authenticate(operation.schemes, method, paths, headers, body)
 
         query_string = scope.get("query_string", b"").decode("latin-1")
         path_params = {name: unquote(value, errors="replace") for name, value in raw_params.items()}
         parsed = self._parse_body(operation, headers, body)
-        if operation.parameters:
-            params, query = self._check_parameters(operation, path_params, query_string, headers)
-        else:
-            params, query = path_params, {}
+        params, query = self._check_parameters(operation, path_params, query_string, headers)
         request = Request(operation, method, raw_path, query_string, params, query, headers, body, parsed, caller)
 
         result = self.backend.handle(request)
@@ -246,12 +234,12 @@ class Pipeline:
     def _parse_body(self, operation: Operation, headers: dict[str, str], body: bytes) -> Any:
         if not operation.body_media_types:
             return None  # the operation takes no body: whatever came is ignored (but was signed)
-        if not body or (body[0] in _WHITESPACE and not body.strip()):
+        if not body.strip():
             if operation.body_required:
                 raise ApiError(400, errors.MISSING_PARAMETER, "Missing request body")
             return None
         content_type = headers.get("content-type", "")
-        if content_type != "application/json" and content_type.strip():
+        if content_type.strip():
             base = content_type.split(";", 1)[0].strip().lower()
             if not (base == "application/json" or base.endswith("+json")):
                 raise ApiError(415, errors.UNSUPPORTED_MEDIA_TYPE, "Request body must be application/json")

@@ -59,7 +59,7 @@ def content_md5(body: bytes) -> str:
         return ""
     digest = _MD5.copy()
     digest.update(body)
-    return binascii.b2a_base64(digest.digest(), newline=False).decode("ascii")
+    return base64.b64encode(digest.digest()).decode("ascii")
 
 
 def string_to_sign(method: str, content_md5: str, content_type: str, timestamp: str, path: str) -> str:
@@ -87,7 +87,7 @@ def compute_signature(secret: bytes, string_to_sign: str) -> str:
     """Base64 HMAC-SHA256 of the UTF-8 string to sign, keyed with the decoded secret."""
     mac = _keyed_hmac(secret).copy()
     mac.update(string_to_sign.encode("utf-8"))
-    return binascii.b2a_base64(mac.digest(), newline=False).decode("ascii")
+    return base64.b64encode(mac.digest()).decode("ascii")
 
 
 def utc_timestamp(now: datetime | None = None) -> str:
