@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import string
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
@@ -8,7 +10,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sinch.core.signature import Signature as OldSdkSignature
 from sinch_calling._runtime.signing import (
@@ -386,6 +388,25 @@ _content_types = st.one_of(
 _times = st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(timezone.utc))
 _secrets = st.binary(min_size=1, max_size=64).map(lambda raw: base64.b64encode(raw).decode())
 _keys = st.one_of(st.uuids().map(str), st.text(string.ascii_letters + string.digits + "-_", min_size=1, max_size=20))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    secret=st.one_of(st.binary(max_size=64), st.binary(min_size=65, max_size=200)),
+    to_sign=st.text(max_size=300),
+    body=st.binary(max_size=300),
+)
+@example(secret=b"", to_sign="", body=b"")
+@example(secret=b"k" * 64, to_sign="x", body=b"x")  # exactly one block: used as is
+@example(secret=b"k" * 65, to_sign="x", body=b"x")  # one byte over: hashed first
+def test_signature_and_md5_equal_the_standard_library(secret: bytes, to_sign: str, body: bytes) -> None:
+    # HMAC is built from two keyed SHA-256 states (RFC 2104) for speed: it must equal hmac's answer
+    # for every key length, including keys longer than a SHA-256 block (hashed first) and empty ones.
+    expected = base64.b64encode(hmac.new(secret, to_sign.encode("utf-8"), hashlib.sha256).digest()).decode()
+    assert compute_signature(secret, to_sign) == expected
+    assert compute_signature(secret, to_sign) == expected  # the cached key states are not consumed
+    expected_md5 = base64.b64encode(hashlib.md5(body).digest()).decode() if body else ""
+    assert content_md5(body) == expected_md5
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
