@@ -119,9 +119,11 @@ class Authenticator:
     ) -> None:
         self._secrets: dict[str, bytes] = {}
         self._plain: dict[str, str] = {}
+        self._callers: dict[str, Caller] = {}  # one immutable Caller per application, not one per request
         for app in applications:
             self._secrets[app.key] = app.secret_bytes
             self._plain[app.key] = app.secret
+            self._callers[app.key] = Caller("application", app.key)
         self._clock = clock
         self.max_skew = max_skew
 
@@ -194,5 +196,5 @@ class Authenticator:
         for path in paths:
             expected = compute_signature(secret, string_to_sign(method, md5, content_type, stamp, path))
             if hmac.compare_digest(expected.encode("ascii"), given):
-                return Caller("application", key)
+                return self._callers[key]
         raise ApiError(401, errors.INVALID_CREDENTIALS, "Invalid credentials")

@@ -86,6 +86,10 @@ def simulate_menu(action: Mapping[str, Any]) -> dict[str, Any]:
     return {"type": "error", "menuId": current, "inputMethod": "dtmf"}
 
 
+# A tts or conference callout's flags asking for each callback.
+_ENABLE_FLAGS = (("enableAce", "ace"), ("enableDice", "dice"), ("enablePie", "pie"))
+
+
 class CallFlow:
     """Plans the callbacks of calls, builds their events and applies their SVAML answers."""
 
@@ -115,6 +119,8 @@ class CallFlow:
 
     def plan(self, call: Document, method: str, details: Mapping[str, Any], request: Request) -> bool:
         """Decide which callbacks ``call`` sends (sets ``call["cb"]``). True: ACE decides the join."""
+        if method != "customCallout" and not any(details.get(flag) is True for flag, _ in _ENABLE_FLAGS):
+            return False  # asks for no callbacks: no need to look the application's URLs up
         has_urls = bool(self.callback_targets(call.get("applicationKey")))
         cb: dict[str, Any] = {}
         if method == "customCallout":
@@ -134,7 +140,7 @@ class CallFlow:
             if has_urls:
                 cb["dice"] = True
         elif has_urls:
-            for flag, name in (("enableAce", "ace"), ("enableDice", "dice"), ("enablePie", "pie")):
+            for flag, name in _ENABLE_FLAGS:
                 if details.get(flag) is True:
                     cb[name] = True
         if not cb:
