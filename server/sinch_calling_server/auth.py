@@ -21,7 +21,6 @@ from sinch_calling._runtime.signing import (
     compute_signature,
     content_md5,
     decode_secret,
-    parse_authorization,
     string_to_sign,
 )
 
@@ -154,9 +153,10 @@ class Authenticator:
             if "none" in schemes:
                 return Caller("none", None)
             raise ApiError(401, errors.AUTHORIZATION_HEADER, "Missing Authorization header")
-        scheme_word = header.strip().partition(" ")[0].lower()
+        scheme_word, _, credentials = header.strip().partition(" ")
+        scheme_word = scheme_word.lower()
         if scheme_word == "application" and "application" in schemes:
-            return self._signed(method, paths, header, headers, body)
+            return self._signed(method, paths, credentials, headers, body)
         if scheme_word == "basic" and "basic" in schemes:
             return self._basic(header)
         raise ApiError(403, errors.INVALID_SCHEME, "Invalid authorization scheme for calling the method")
@@ -174,12 +174,12 @@ class Authenticator:
         return Caller("basic", key)
 
     def _signed(
-        self, method: str, paths: tuple[str, ...], header: str, headers: Mapping[str, str], body: bytes
+        self, method: str, paths: tuple[str, ...], credentials: str, headers: Mapping[str, str], body: bytes
     ) -> Caller:
-        try:
-            _, key, signature = parse_authorization(header)
-        except ValueError:
-            raise ApiError(401, errors.INVALID_CREDENTIALS, "Invalid credentials") from None
+        # "<key>:<signature>", split as the runtime's parse_authorization does (the scheme is already read).
+        key, sep, signature = credentials.strip().rpartition(":")
+        if not sep or not key or not signature:
+            raise ApiError(401, errors.INVALID_CREDENTIALS, "Invalid credentials")
         secret = self._secrets.get(key)
         if secret is None:
             raise ApiError(401, errors.INVALID_CREDENTIALS, "Invalid credentials")

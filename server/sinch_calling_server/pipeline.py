@@ -151,7 +151,7 @@ class Pipeline:
         payload = reply.raw if reply.raw is not None else b"" if reply.body is None else dumps(reply.body)
         headers: list[tuple[bytes, bytes]] = []
         has_type = False
-        for name, value in reply.headers.items():
+        for name, value in reply.headers.items():  # usually none: most replies are plain JSON
             lower = name.lower()
             if lower in ("content-length", "transfer-encoding", "connection"):
                 continue
@@ -159,7 +159,7 @@ class Pipeline:
             headers.append((lower.encode("latin-1"), value.encode("latin-1", "replace")))
         if payload and not has_type:
             headers.append(_JSON_TYPE)
-        headers.append((b"content-length", str(len(payload)).encode()))
+        headers.append((b"content-length", b"%d" % len(payload)))
         await send({"type": "http.response.start", "status": reply.status, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if head else payload})
 

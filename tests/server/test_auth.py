@@ -90,6 +90,17 @@ async def test_refused_with_40108(raw: httpx.AsyncClient, change: dict[str, str]
     assert (r.status_code, r.json()["errorCode"]) == (401, 40108)
 
 
+@pytest.mark.parametrize(
+    "authorization",
+    ["Application", "Application ", f"Application {KEY}", f"Application {KEY}:", "Application :c2ln", "Application ::"],
+)
+async def test_malformed_application_header_is_refused_with_40108(raw: httpx.AsyncClient, authorization: str) -> None:
+    path = "/v1/configuration/numbers"
+    headers = signed_headers("GET", path) | {"Authorization": authorization}
+    r = await raw.get(path, headers=headers)
+    assert (r.status_code, r.json()["errorCode"]) == (401, 40108), authorization
+
+
 async def test_missing_headers(raw: httpx.AsyncClient) -> None:
     path = "/v1/configuration/numbers"
     r = await raw.get(path)
