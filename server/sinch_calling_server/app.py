@@ -128,7 +128,7 @@ def create_app(
     jobs = JobQueue(the_store)
     flow = None
     if simulation is not None:
-        flow = CallFlow(simulation, jobs, compiled.schemas, simulation.menu_seconds)
+        flow = CallFlow(simulation, jobs, compiled.schemas)
         simulation.flow = flow
     app.callbacks = CallbackDispatcher(
         the_store,

@@ -21,6 +21,7 @@ from sinch_calling._runtime.signing import (
     compute_signature,
     content_md5,
     decode_secret,
+    parse_authorization,
     string_to_sign,
 )
 
@@ -46,6 +47,9 @@ class Application:
 class Caller:
     scheme: str  # "application", "basic" or "none"
     key: str | None  # the application key that authenticated
+
+
+_ANONYMOUS = Caller("none", None)  # the caller of an operation that needs no authentication
 
 
 def parse_app_option(value: str) -> Application:
@@ -126,13 +130,6 @@ class Authenticator:
         self._clock = clock
         self.max_skew = max_skew
 
-    def knows(self, key: str) -> bool:
-        return key in self._secrets
-
-    @property
-    def keys(self) -> list[str]:
-        return list(self._secrets)
-
     def authenticate(
         self,
         schemes: frozenset[str],
@@ -147,16 +144,15 @@ class Authenticator:
         percent-decoded); ``headers`` have lower-case names.
         """
         if not schemes:
-            return Caller("none", None)
+            return _ANONYMOUS
         header = headers.get("authorization")
         if header is None or not header.strip():
             if "none" in schemes:
-                return Caller("none", None)
+                return _ANONYMOUS
             raise ApiError(401, errors.AUTHORIZATION_HEADER, "Missing Authorization header")
-        scheme_word, _, credentials = header.strip().partition(" ")
-        scheme_word = scheme_word.lower()
+        scheme_word = header.strip().partition(" ")[0].lower()
         if scheme_word == "application" and "application" in schemes:
-            return self._signed(method, paths, credentials, headers, body)
+            return self._signed(method, paths, header, headers, body)
         if scheme_word == "basic" and "basic" in schemes:
             return self._basic(header)
         raise ApiError(403, errors.INVALID_SCHEME, "Invalid authorization scheme for calling the method")
@@ -174,12 +170,12 @@ class Authenticator:
         return Caller("basic", key)
 
     def _signed(
-        self, method: str, paths: tuple[str, ...], credentials: str, headers: Mapping[str, str], body: bytes
+        self, method: str, paths: tuple[str, ...], header: str, headers: Mapping[str, str], body: bytes
     ) -> Caller:
-        # "<key>:<signature>", split as the runtime's parse_authorization does (the scheme is already read).
-        key, sep, signature = credentials.strip().rpartition(":")
-        if not sep or not key or not signature:
-            raise ApiError(401, errors.INVALID_CREDENTIALS, "Invalid credentials")
+        try:
+            _, key, signature = parse_authorization(header)
+        except ValueError:
+            raise ApiError(401, errors.INVALID_CREDENTIALS, "Invalid credentials") from None
         secret = self._secrets.get(key)
         if secret is None:
             raise ApiError(401, errors.INVALID_CREDENTIALS, "Invalid credentials")

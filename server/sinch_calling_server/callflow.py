@@ -25,7 +25,6 @@ of a test does not depend on how often the scheduler ran.
 from __future__ import annotations
 
 import logging
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from .jsonio import parse_json
 from .pipeline import Request
-from .simulation import Simulation, iso
+from .simulation import Simulation, debit, iso
 from .spec import Validator
 from .store import Document
 
@@ -98,13 +97,12 @@ class CallFlow:
         simulation: Simulation,
         jobs: JobQueue,
         schemas: Mapping[str, Validator],
-        menu_seconds: float = 2.0,
     ) -> None:
         self.sim = simulation
         self.store = simulation.store
         self.jobs = jobs
         self.schemas = schemas
-        self.menu_seconds = max(float(menu_seconds), 0.1)  # a runMenu loop must let time pass
+        self.menu_seconds = max(simulation.menu_seconds, 0.1)  # a runMenu loop must let time pass
 
     # -- configuration ---------------------------------------------------------------
 
@@ -340,7 +338,6 @@ class CallFlow:
 
     def _dice(self, call: Document, at: float, result: str, reason: str, duration: int) -> dict[str, Any]:
         rate = call["rate"]
-        minutes = math.ceil(duration / 60) if duration else 0
         return self._common(call, "dice", at) | {
             "reason": reason,
             "result": result,
@@ -348,5 +345,5 @@ class CallFlow:
             "from": call["from"]["endpoint"],
             "to": call["to"],
             "userRate": rate,
-            "debit": {"currencyId": rate["currencyId"], "amount": round(rate["amount"] * minutes, 4)},
+            "debit": debit(rate, duration)[0],
         }

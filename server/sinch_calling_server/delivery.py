@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import httpx
-from sinch_calling._runtime.signing import sign_request
+from sinch_calling._runtime.signing import sign_request, utc_timestamp
 
 from . import errors
 from .callflow import ANSWER_SCHEMAS, INVALID, CallFlow, Outgoing
@@ -368,7 +368,7 @@ class CallbackDispatcher:
                 "status": status,
                 "error": error,
                 "elapsedMs": round(elapsed, 1),
-                "signedAt": signed_at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{signed_at.microsecond // 1000:03d}Z",
+                "signedAt": utc_timestamp(signed_at),
                 "request": outgoing.body,
                 "response": shown if outgoing.event in ANSWER_SCHEMAS else None,
             }

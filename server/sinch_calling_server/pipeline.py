@@ -22,7 +22,7 @@ from . import errors
 from .auth import Application, Authenticator, Caller
 from .errors import ApiError, error_body, new_reference
 from .jsonio import dumps, parse_json
-from .spec import CompiledSpec, Operation, Parameter
+from .spec import CompiledSpec, Operation, Parameter, is_json_media_type
 
 if TYPE_CHECKING:
     from .delivery import CallbackDispatcher
@@ -196,7 +196,7 @@ class Pipeline:
         result = self.backend.handle(request)
         reply = result if isinstance(result, Reply) else await result
         if self.validate_responses:
-            self.check_reply(operation, reply)
+            check_reply(operation, reply)
         return reply
 
     async def _read_body(self, receive: Receive, headers: dict[str, str], http_version: str | None) -> bytes:
@@ -300,10 +300,6 @@ class Pipeline:
                 query[param.name] = value
         return params, query
 
-    def check_reply(self, operation: Operation, reply: Reply) -> None:
-        """Raise ResponseViolation unless the spec declares this status and its body fits."""
-        check_reply(operation, reply)
-
 
 def check_reply(operation: Operation, reply: Reply) -> None:
     """Raise ResponseViolation unless the spec declares this status and its body fits."""
@@ -335,10 +331,7 @@ def _accepts_as_json(content_type: str) -> bool:
 
     Cached: clients send the same one or two values on every request.
     """
-    if not content_type.strip():
-        return True
-    base = content_type.split(";", 1)[0].strip().lower()
-    return base == "application/json" or base.endswith("+json")
+    return not content_type.strip() or is_json_media_type(content_type)
 
 
 def _coerce(param: Parameter, raw: str) -> Any:

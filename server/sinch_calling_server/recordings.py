@@ -23,7 +23,6 @@ secret; an answer that violates the spec is refused and not saved.
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import threading
@@ -34,7 +33,7 @@ from typing import Any
 
 import httpx
 import yaml
-from sinch_calling._runtime.signing import sign_request
+from sinch_calling._runtime.signing import ApplicationAuth, BasicAuth
 
 from . import errors
 from .auth import Application
@@ -195,13 +194,10 @@ class Recorder:
             headers["content-type"] = request.headers.get("content-type", "application/json")
         async with httpx.AsyncClient(timeout=self._timeout) as client:
             outgoing = client.build_request(request.method, url, content=request.raw_body, headers=headers)
-            if self.basic:
-                pair = f"{self.application.key}:{self.application.secret}".encode()
-                outgoing.headers["authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
-            else:
-                sign_request(outgoing, self.application.key, self.application.secret_bytes)
+            key, secret = self.application.key, self.application.secret
+            auth = BasicAuth(key, secret) if self.basic else ApplicationAuth(key, secret)
             try:
-                answer = await client.send(outgoing)
+                answer = await client.send(outgoing, auth=auth)
             except httpx.HTTPError as exc:
                 raise ApiError(502, errors.BAD_GATEWAY, f"Upstream unreachable: {type(exc).__name__}") from None
         reply = self._reply(request.operation, answer)

@@ -35,7 +35,6 @@ __all__ = ["Fixtures", "Simulation", "load_fixtures"]
 Clock = Callable[[], float]
 Handler = Callable[[Request], Any]
 
-CAPABILITIES = ("voice", "sms")
 # What PATCH /calls/id may carry (wire-protocol.md, "Which are valid where").
 PATCH_ACTIONS = frozenset({"hangup", "continue", "park"})
 PATCH_INSTRUCTIONS = frozenset({"playFiles", "say"})
@@ -104,6 +103,12 @@ def _iso_second(second: int) -> str:
 def iso(moment: float) -> str:
     """ISO-8601 UTC to the second; cached, as every callout and call result formats the current second."""
     return _iso_second(math.floor(moment))
+
+
+def debit(rate: Mapping[str, Any], duration: int) -> tuple[dict[str, Any], int]:
+    """What a call of ``duration`` seconds costs at ``rate``, and the started minutes it is billed for."""
+    minutes = math.ceil(duration / 60) if duration else 0
+    return {"currencyId": rate["currencyId"], "amount": round(rate["amount"] * minutes, 4)}, minutes
 
 
 def new_call_id() -> str:
@@ -370,7 +375,7 @@ class Simulation:
         call = self._call(request, read_only=True)
         status, result, reason, duration, _ = self._state(call, self.clock())
         rate = call["rate"]
-        minutes = math.ceil(duration / 60) if duration else 0
+        cost, minutes = debit(rate, duration)
         body: dict[str, Any] = {
             "from": call["from"],
             "to": call["to"],
@@ -382,7 +387,7 @@ class Simulation:
             "reason": reason,
             "timestamp": call.get("timestamp") or iso(call["createdAt"]),
             "userRate": rate,
-            "debit": {"currencyId": rate["currencyId"], "amount": round(rate["amount"] * minutes, 4)},
+            "debit": cost,
             "debitMinutes": minutes,
         }
         if call.get("custom") is not None:

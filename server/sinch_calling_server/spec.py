@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.resources
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -111,7 +111,6 @@ class Parameter:
 
 @dataclass(frozen=True)
 class ResponseSpec:
-    status: str  # "200", "4XX" or "default"
     json_validator: Validator | None  # None when the response declares no JSON content
     has_content: bool
 
@@ -129,7 +128,6 @@ class Operation:
     responses: dict[str, ResponseSpec]
     success_status: int
     schemes: frozenset[str]  # accepted authorization schemes, lower case: "application", "basic"
-    request_body_schema: Mapping[str, Any] | None = field(default=None, repr=False)
 
     def declares(self, status: int) -> bool:
         code = str(status)
@@ -148,7 +146,6 @@ class CompiledSpec:
     static_routes: dict[str, dict[str, Operation]]  # normalised path -> method -> operation
     dynamic_routes: dict[int, list[tuple[tuple[str | None, ...], dict[str, Operation], tuple[str, ...]]]]
     schemas: dict[str, Validator]  # components/schemas by name, for tests and recordings
-    error_schema_name: str | None
 
     def match(self, path: str) -> tuple[dict[str, Operation], dict[str, str]] | None:
         """Find the operations of a request path (prefix included, trailing slash optional).
@@ -235,9 +232,15 @@ def _resolve(document: Mapping[str, Any], node: Any) -> Any:
     return node
 
 
-def _is_json(media_type: str) -> bool:
+def is_json_media_type(media_type: str) -> bool:
+    """application/json or any ``+json`` type, parameters (``; charset=...``) ignored."""
     base = media_type.split(";", 1)[0].strip().lower()
-    return base == "application/json" or base.endswith("+json") or base == "*/*"
+    return base == "application/json" or base.endswith("+json")
+
+
+def _is_json(media_type: str) -> bool:
+    """A spec content entry served as JSON: a JSON media type, or the ``*/*`` wildcard."""
+    return is_json_media_type(media_type) or media_type.split(";", 1)[0].strip() == "*/*"
 
 
 def _param_kind(schema: Mapping[str, Any], document: Mapping[str, Any]) -> str:
@@ -334,8 +337,7 @@ def compile_spec(document: Mapping[str, Any], extra_prefixes: tuple[str, ...] = 
         name: Validator({"$ref": f"#/components/schemas/{name}"}, components)
         for name in (components.get("schemas") or {})
     }
-    error_schema = "Error" if "Error" in schemas else None
-    return CompiledSpec(document, operations, tuple(prefixes), static_routes, by_length, schemas, error_schema)
+    return CompiledSpec(document, operations, tuple(prefixes), static_routes, by_length, schemas)
 
 
 def _compile_operation(
@@ -369,7 +371,6 @@ def _compile_operation(
     body_required = False
     media_types: tuple[str, ...] = ()
     discriminator = None
-    body_schema: Mapping[str, Any] | None = None
     if "requestBody" in raw_op:
         body = _resolve(document, raw_op["requestBody"])
         body_required = bool(body.get("required"))
@@ -391,9 +392,8 @@ def _compile_operation(
             schema = content[json_types[0]].get("schema")
             if isinstance(schema, Mapping):
                 validator = Validator(schema, components)
-        responses[str(status).upper() if str(status) != "default" else "default"] = ResponseSpec(
-            str(status), validator, bool(content)
-        )
+        key = str(status).upper() if str(status) != "default" else "default"
+        responses[key] = ResponseSpec(validator, bool(content))
     successes = sorted(int(s) for s in responses if s.isdigit() and s.startswith("2"))
     success_status = successes[0] if successes else 200
 
@@ -417,7 +417,6 @@ def _compile_operation(
         responses=responses,
         success_status=success_status,
         schemes=frozenset(schemes),
-        request_body_schema=body_schema,
     )
 
 

@@ -173,9 +173,12 @@ async def test_record_then_replay(clock: FakeClock, tmp_path: Path) -> None:
 
 
 async def test_record_refuses_an_answer_that_violates_the_spec(clock: FakeClock, tmp_path: Path) -> None:
+    seen_authorization: list[bytes] = []
+
     async def bad_upstream(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
+        seen_authorization.extend(value for name, value in scope["headers"] if name == b"authorization")
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": b'{"callId": 5}'})
 
@@ -198,6 +201,8 @@ async def test_record_refuses_an_answer_that_violates_the_spec(clock: FakeClock,
     assert r.status_code == 502
     assert "violates the spec" in r.json()["message"]
     assert list(tmp_path.iterdir()) == []
+    # --upstream-basic: the upstream got the upstream application's credentials, not the caller's.
+    assert seen_authorization == [b"Basic " + base64.b64encode(f"{OTHER_KEY}:{OTHER_SECRET}".encode())]
 
 
 def test_check_reply_catches_undeclared_statuses() -> None:
@@ -205,4 +210,3 @@ def test_check_reply_catches_undeclared_statuses() -> None:
     with pytest.raises(ResponseViolation, match="not declared"):
         check_reply(compiled.operations["getNumbers"], Reply(404, {"errorCode": 1, "message": "x"}))
     check_reply(compiled.operations["getNumbers"], Reply(401, {"errorCode": "40108", "message": "x"}))
-    assert base64  # keep the import used for readers copying the Basic example
