@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-__all__ = ["CALLING_URL", "CONFIGURATION_URL", "REGIONS", "Host", "base_url_for"]
+__all__ = ["CALLING_URL", "CONFIGURATION_URL", "REGIONS", "Host", "base_url_for", "check_region"]
 
 CONFIGURATION_URL = "https://callingapi.sinch.com/v1"
 CALLING_URL = "https://calling.api.sinch.com/calling/v1"
@@ -18,15 +18,20 @@ REGIONS = ("euc1", "use1", "sae1", "apse1", "apse2")
 Host = Literal["calling", "configuration"]
 
 
+def check_region(region: str | None) -> None:
+    """Raise ``ValueError`` for a region Sinch does not have (``None`` is the global host)."""
+    if region is not None and region not in REGIONS:
+        raise ValueError(f"unknown region {region!r}; valid regions are: {', '.join(REGIONS)}")
+
+
 def base_url_for(host: Host, *, region: str | None, base_url: str | None) -> str:
     """The base URL (no trailing slash) for ``host``.
 
     ``base_url`` overrides every host (a test server, a proxy). ``region`` selects a regional
     host for call traffic only; configuration has no regional hosts. An unknown region raises
-    ``ValueError`` even for configuration traffic, so a typo fails on the first request.
+    ``ValueError`` even for configuration traffic (the clients refuse it when they are created).
     """
-    if region is not None and region not in REGIONS:
-        raise ValueError(f"unknown region {region!r}; valid regions are: {', '.join(REGIONS)}")
+    check_region(region)
     if base_url is not None:
         return base_url.rstrip("/")
     if host == "configuration":

@@ -185,7 +185,8 @@ class Authenticator:
         moment = parse_timestamp(stamp)
         if moment is None or abs(self._clock() - moment) > self.max_skew:
             raise ApiError(401, errors.INVALID_CREDENTIALS, "Invalid credentials: x-timestamp is invalid or stale")
-        # The SDK runtime's own arithmetic (as verify_signature uses it), on headers already lower-cased.
+        # The runtime's arithmetic, not request_signature(): the body's MD5 once for every candidate
+        # path, and each path signed exactly as given (a percent-decoded path may contain a '?').
         md5 = content_md5(body)
         content_type = headers.get("content-type", "")
         given = signature.strip().encode("utf-8", "replace")

@@ -16,7 +16,7 @@ import httpx
 
 from .core import asend, send, user_agent
 from .exceptions import SinchCallingError
-from .hosts import REGIONS, Host, base_url_for
+from .hosts import Host, base_url_for, check_region
 from .retries import DEFAULT_MAX_RETRIES
 from .signing import ApplicationAuth, BasicAuth
 
@@ -70,8 +70,10 @@ class _BaseClient:
             raise SinchCallingError(f"No application key: pass application_key= or set {KEY_ENV}.")
         if not secret:
             raise SinchCallingError(f"No application secret: pass application_secret= or set {SECRET_ENV}.")
-        if region is not None and region not in REGIONS:
-            raise SinchCallingError(f"Unknown region {region!r}; valid regions are: {', '.join(REGIONS)}.")
+        try:
+            check_region(region)
+        except ValueError as exc:
+            raise SinchCallingError(str(exc)) from None
         if max_retries < 0:
             raise SinchCallingError("max_retries must be 0 or more.")
         self._auth: httpx.Auth

@@ -35,7 +35,7 @@ from typing import Any, Protocol, TypeAlias, TypeVar
 
 from .exceptions import CallbackVerificationError, SinchCallingError
 from .parsing import FieldError, parse_discriminated
-from .signing import compute_signature, content_md5, decode_secret, parse_authorization, string_to_sign
+from .signing import decode_secret, parse_authorization, request_signature
 
 __all__ = [
     "DEFAULT_MAX_AGE",
@@ -132,15 +132,8 @@ def verify_callback(
     content_types = received.get("content-type", [])
     if len(content_types) > 1:
         raise CallbackVerificationError("signature", "the Content-Type header is repeated")
-    expected = compute_signature(
-        secret,
-        string_to_sign(
-            method.upper(),
-            content_md5(bytes(body)),
-            content_types[0] if content_types else "",
-            timestamp,
-            path.split("?", 1)[0],
-        ),
+    expected = request_signature(
+        secret, method, bytes(body), content_types[0] if content_types else "", timestamp, path
     )
     if not hmac.compare_digest(expected.encode("ascii"), signature.encode("utf-8")):
         raise CallbackVerificationError(

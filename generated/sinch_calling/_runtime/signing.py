@@ -32,6 +32,7 @@ __all__ = [
     "content_md5",
     "decode_secret",
     "parse_authorization",
+    "request_signature",
     "sign_request",
     "string_to_sign",
     "utc_timestamp",
@@ -123,6 +124,16 @@ def _signed_path(raw_path: str) -> str:
     return raw_path.split("?", 1)[0]
 
 
+def request_signature(secret: bytes, method: str, body: bytes, content_type: str, timestamp: str, path: str) -> str:
+    """The signature of a request: what signing puts in, and verifying compares with, ``Authorization``.
+
+    ``path`` is the raw request target (any query is dropped); ``content_type`` is the header as
+    sent, empty when there is none.
+    """
+    to_sign = string_to_sign(method.upper(), content_md5(body), content_type, timestamp, _signed_path(path))
+    return compute_signature(secret, to_sign)
+
+
 def sign_request(request: httpx.Request, key: str, secret: bytes, now: datetime | None = None) -> None:
     """Set a fresh ``x-timestamp`` and the ``Authorization`` header on ``request``.
 
@@ -131,15 +142,16 @@ def sign_request(request: httpx.Request, key: str, secret: bytes, now: datetime 
     The body must already be read (``ApplicationAuth`` declares ``requires_request_body``).
     """
     timestamp = utc_timestamp(now)
-    to_sign = string_to_sign(
-        request.method.upper(),
-        content_md5(request.content),
+    signature = request_signature(
+        secret,
+        request.method,
+        request.content,
         request.headers.get("Content-Type", ""),
         timestamp,
-        _signed_path(request.url.raw_path.decode("ascii")),
+        request.url.raw_path.decode("ascii"),
     )
     request.headers[_TIMESTAMP_HEADER] = timestamp
-    request.headers["Authorization"] = f"{_SCHEME} {key}:{compute_signature(secret, to_sign)}"
+    request.headers["Authorization"] = f"{_SCHEME} {key}:{signature}"
 
 
 class ApplicationAuth(httpx.Auth):
@@ -221,10 +233,5 @@ def verify_signature(
         return False
     if scheme != _SCHEME.lower() or received_key != key:
         return False
-    expected = compute_signature(
-        secret,
-        string_to_sign(
-            method.upper(), content_md5(body), lowered.get("content-type", ""), timestamp, _signed_path(path)
-        ),
-    )
+    expected = request_signature(secret, method, body, lowered.get("content-type", ""), timestamp, path)
     return hmac.compare_digest(expected.encode("utf-8"), received_signature.encode("utf-8"))
