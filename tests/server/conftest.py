@@ -13,7 +13,6 @@ import contextlib
 import importlib.util
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -45,6 +44,8 @@ if importlib.util.find_spec("sinch_calling") is None:
 from sinch_calling._runtime.signing import ApplicationAuth  # noqa: E402
 from sinch_calling_server import create_app  # noqa: E402
 from sinch_calling_server.pipeline import Pipeline  # noqa: E402
+
+from tests.support import free_port, serve  # noqa: E402
 
 KEY = "5f1a2b3c-0000-4000-8000-00000000abcd"
 SECRET = base64.b64encode(b"the application secret!").decode()
@@ -118,12 +119,6 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class ServerProcess:
     """``python -m sinch_calling_server`` in its own process group, waited for until it answers."""
 
@@ -166,21 +161,5 @@ class ServerProcess:
 @contextlib.contextmanager
 def serve_in_thread(app: Any) -> Iterator[int]:
     """Serve an ASGI app with uvicorn on 127.0.0.1 (a free port) in a thread; yield the port."""
-    import threading
-
-    import uvicorn
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    try:
-        yield port
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve(app) as base_url:
+        yield int(base_url.rsplit(":", 1)[1])

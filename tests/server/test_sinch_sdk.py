@@ -14,21 +14,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sinch_calling_server import create_app
-from sinch_calling_server.pipeline import Pipeline
-
-from .conftest import KEY, OTHER_KEY, SECRET, SPEC, FakeClock, serve_in_thread
-
-sinch = pytest.importorskip("sinch")
-
-from sinch import SinchClient  # noqa: E402
-from sinch.domains.voice.exceptions import VoiceException  # noqa: E402
-from sinch.domains.voice.models.svaml.actions.actions import (  # noqa: E402
+from sinch import SinchClient
+from sinch.domains.voice.exceptions import VoiceException
+from sinch.domains.voice.models.svaml.actions.actions import (
     ContinueAction,
     HangupAction,
     ParkAction,
 )
-from sinch.domains.voice.models.svaml.instructions.instructions import SayInstruction  # noqa: E402
+from sinch.domains.voice.models.svaml.instructions.instructions import SayInstruction
+from sinch_calling_server import create_app
+from sinch_calling_server.pipeline import Pipeline
+
+from .conftest import KEY, OTHER_KEY, SECRET, SPEC, FakeClock, serve_in_thread
 
 
 @dataclass
