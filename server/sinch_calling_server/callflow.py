@@ -228,7 +228,7 @@ class CallFlow:
             return  # ended meanwhile (hangup, kick): nothing left to apply
         if not delivered:
             if event == "ice":
-                self._end(call, at, "CALLBACKERROR")
+                self.sim._hang_up(call, at, "CALLBACKERROR")
             else:
                 self._apply(call, {"action": {"name": "continue"}}, event, at)
             return
@@ -237,7 +237,7 @@ class CallFlow:
             return
         if not self._valid_answer(answer, event):
             log.warning("call %s: the %s answer is not valid SVAML for %s; hanging up", call["callId"], event, event)
-            self._end(call, at, "INVALIDSVAMLACTION")
+            self.sim._hang_up(call, at, "INVALIDSVAMLACTION")
             return
         self._apply(call, answer, event, at)
 
@@ -260,7 +260,7 @@ class CallFlow:
             svaml = INVALID
         if not self._valid_answer(svaml, event):
             log.info("call %s: the inline %s SVAML is not valid; hanging up", call["callId"], event)
-            self._end(call, at, "INVALIDSVAMLACTION")
+            self.sim._hang_up(call, at, "INVALIDSVAMLACTION")
             return
         self._apply(call, svaml, event, at)
 
@@ -269,7 +269,7 @@ class CallFlow:
         name = action.get("name")
         cb: dict[str, Any] = call.setdefault("cb", {})
         if name == "hangup":
-            self._end(call, at, "MANAGERHANGUP")
+            self.sim._hang_up(call, at, "MANAGERHANGUP")
         elif name == "connectConf":
             self._join(call, str(action.get("conferenceId")), at)
         elif name == "continue":
@@ -278,13 +278,8 @@ class CallFlow:
         elif name == "runMenu":
             self._run_menu(call, action, at)
         elif name == "park":
-            call["parked"] = True
-            self.store.put("calls", call["callId"], call)
+            self.sim._park(call)
         # connectPstn / connectSip / connectMxp: the simulated call simply goes on.
-
-    def _end(self, call: Document, at: float, reason: str) -> None:
-        self.sim._end_call(call, at, reason)  # schedules the DiCE through call_ended
-        self.sim._leave_conference(call)
 
     def _join(self, call: Document, conference_id: str, at: float) -> None:
         cb: dict[str, Any] = call.setdefault("cb", {})
@@ -292,12 +287,7 @@ class CallFlow:
         previous = call.get("conferenceId")
         if previous and previous != conference_id and not pending:
             self.sim._leave_conference(call)
-        conference = self.store.get("conferences", conference_id) or {
-            "conferenceId": conference_id,
-            "participants": {},
-        }
-        conference["participants"][call["callId"]] = {"cli": call["to"]["endpoint"], "muted": False, "onhold": False}
-        self.store.put("conferences", conference_id, conference)
+        self.sim._add_participant(call, conference_id)
         call["conferenceId"] = conference_id
         if call.get("method") == "ttsCallout":  # in a conference now: no longer ends with its text
             start = float(call.get("answerAt") or at)

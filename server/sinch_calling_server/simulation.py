@@ -312,7 +312,6 @@ class Simulation:
             "domain": str(details.get("domain") or ("mxp" if destination.get("type") == "username" else "pstn")),
             "custom": details.get("custom"),
             "createdAt": now,
-            "timestamp": iso(now),
             "answerAt": now + self.ring_seconds,
             "plannedEnd": now + self.ring_seconds + (talk or 0.0),
             "end": None,  # {"at", "result", "reason"} once ended early
@@ -329,17 +328,8 @@ class Simulation:
         if method == "conferenceCallout":
             conference_id = str(details.get("conferenceId", ""))
             call["conferenceId"] = conference_id
-            conference = self.store.get("conferences", conference_id) or {
-                "conferenceId": conference_id,
-                "participants": {},
-            }
             if not join_on_ace:
-                conference["participants"][call_id] = {
-                    "cli": call["to"]["endpoint"],
-                    "muted": False,
-                    "onhold": False,
-                }
-                self.store.put("conferences", conference_id, conference)
+                self._add_participant(call, conference_id)
         self.store.put("calls", call_id, call)
         if self.flow is not None:
             self.flow.start(call)
@@ -385,7 +375,7 @@ class Simulation:
             "status": status,
             "result": result,
             "reason": reason,
-            "timestamp": call.get("timestamp") or iso(call["createdAt"]),
+            "timestamp": iso(call["createdAt"]),
             "userRate": rate,
             "debit": cost,
             "debitMinutes": minutes,
@@ -420,14 +410,27 @@ class Simulation:
         if name not in PATCH_ACTIONS:
             raise ApiError(400, errors.INVALID_REQUEST, f"Invalid request: action {name!r} is not allowed here")
         if name == "hangup":
-            self._end_call(call, now, "MANAGERHANGUP")
-            self._leave_conference(call)
+            self._hang_up(call, now, "MANAGERHANGUP")
         elif name == "park":
-            call["parked"] = True
-            self.store.put("calls", call["callId"], call)
+            self._park(call)
         return None
 
+    def _hang_up(self, call: Document, now: float, reason: str) -> None:
+        """End ``call`` now with ``reason`` and take it out of its conference."""
+        self._end_call(call, now, reason)
+        self._leave_conference(call)
+
+    def _park(self, call: Document) -> None:
+        call["parked"] = True
+        self.store.put("calls", call["callId"], call)
+
     # -- conferences ------------------------------------------------------------------
+
+    def _add_participant(self, call: Document, conference_id: str) -> None:
+        """Put ``call`` in the conference (created by its first participant), unmuted, not on hold."""
+        conference = self.store.get("conferences", conference_id) or {"conferenceId": conference_id, "participants": {}}
+        conference["participants"][call["callId"]] = {"cli": call["to"]["endpoint"], "muted": False, "onhold": False}
+        self.store.put("conferences", conference_id, conference)
 
     def _leave_conference(self, call: Document) -> None:
         conference_id = call.get("conferenceId")
