@@ -86,20 +86,17 @@ def operation_hosts(spec: dict[str, Any]) -> dict[str, str]:
     return hosts
 
 
-def discriminators(spec: dict[str, Any]) -> dict[tuple[str, ...], dict[str, Any]]:
-    """For each discriminated `oneOf`, keyed by its sorted member names: the property and value -> member.
+def discriminators(spec: dict[str, Any]) -> dict[tuple[str, ...], str]:
+    """Each discriminated `oneOf` schema's name, keyed by its sorted member names.
 
     openapi-python-client ignores `discriminator` and parses unions by trial and error; our union
-    template looks its members up here to dispatch on the discriminator instead.
+    template finds the schema here (from the members it sees) to dispatch on the discriminator.
     """
-    found: dict[tuple[str, ...], dict[str, Any]] = {}
+    found: dict[tuple[str, ...], str] = {}
     for name, schema in spec["components"]["schemas"].items():
         discriminator = schema.get("discriminator")
-        if not discriminator:
-            continue
-        mapping = {value: ref.rsplit("/", 1)[-1] for value, ref in discriminator["mapping"].items()}
-        key = tuple(sorted(mapping.values()))
-        found[key] = {"property": discriminator["propertyName"], "mapping": mapping, "name": name}
+        if discriminator:
+            found[tuple(sorted(ref.rsplit("/", 1)[-1] for ref in discriminator["mapping"].values()))] = name
     return found
 
 
@@ -113,13 +110,8 @@ def template_helpers(spec: dict[str, Any], openapi: GeneratorData) -> dict[str, 
         members = [inner for inner in prop.inner_properties if isinstance(inner, ModelProperty)]
         if len(members) != len([p for p in prop.inner_properties if not isinstance(p, NoneProperty)]):
             return None
-        key = tuple(sorted(member.class_info.name for member in members))
-        found = unions.get(key)
-        if found is None:
-            return None
-        by_class = {member.class_info.name: member for member in members}
-        variants = [(value, by_class[schema].class_info.name) for value, schema in found["mapping"].items()]
-        return {"property": found["property"], "variants": variants, "union": found["name"]}
+        name = unions.get(tuple(sorted(member.class_info.name for member in members)))
+        return union(name) if name is not None else None
 
     def primitive_types(prop: Any) -> str | None:
         for kind, code in _PRIMITIVES:
@@ -136,6 +128,10 @@ def template_helpers(spec: dict[str, Any], openapi: GeneratorData) -> dict[str, 
         if len(types) > 1:
             sys.exit(f"{endpoint.name}: several 2xx bodies of different types; the templates support one")
         return types.pop() if types else "None"
+
+    def returns_value(endpoint: Any) -> bool:
+        """Whether a call returns its parsed body (a None-returning call is a statement, for mypy)."""
+        return success_type(endpoint) != "None"
 
     def parse_function(endpoint: Any) -> str | None:
         bodies = success_bodies(endpoint)
@@ -208,6 +204,7 @@ def template_helpers(spec: dict[str, Any], openapi: GeneratorData) -> dict[str, 
         "sinch_discriminator": discriminator,
         "sinch_primitive_types": primitive_types,
         "sinch_success_type": success_type,
+        "sinch_returns_value": returns_value,
         "sinch_parse_function": parse_function,
         "sinch_client_imports": client_imports,
         "sinch_resource_class": resource_class,

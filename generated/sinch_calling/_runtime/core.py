@@ -3,9 +3,8 @@
 
 ``send`` / ``asend`` return the final response whatever its status, so callers can read
 headers or stream as they need; ``raise_for_status`` turns a non-2xx into the matching
-``APIError``. Generated code does::
-
-    response = raise_for_status(send(client, request, max_retries=max_retries))
+``APIError``. The clients send through ``send``/``asend`` (``client.request(HOST, ...)`` in
+generated code), and each endpoint's ``_parse_response`` starts with ``raise_for_status(response)``.
 
 Retrying re-sends the same ``httpx.Request``; the client's auth runs again on every
 attempt, so each attempt carries a fresh ``x-timestamp`` and signature. Requests must
