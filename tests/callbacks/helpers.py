@@ -4,30 +4,31 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime, timezone
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-import yaml
 from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 from sinch_calling._runtime.signing import compute_signature, content_md5, decode_secret, string_to_sign, utc_timestamp
 
-ROOT = Path(__file__).resolve().parents[2]
-SPEC_PATH = ROOT / "spec" / "calling-api.yaml"
-
-# Vector 1 of wire-protocol.md: Sinch's callback-signing example.
-VECTOR_KEY = "669E367E-6BBA-48AB-AF15-266871C28135"
-VECTOR_SECRET = "BeIukql3pTKJ8RGL5zo0DA=="
-VECTOR_PATH = "/sinch/callback/ace"
-VECTOR_TIMESTAMP = "2014-09-24T10:59:41Z"
-VECTOR_TIME = datetime(2014, 9, 24, 10, 59, 41, tzinfo=timezone.utc)
-VECTOR_BODY = (
-    b'{"event":"ace","callid":"822aa4b7-05b4-4d83-87c7-1f835ee0b6f6_257",'
-    b'"timestamp":"2014-09-24T10:59:41Z","version":1}'
+from tests.support import (
+    CALLBACK_BODY,
+    CALLBACK_KEY,
+    CALLBACK_PATH,
+    CALLBACK_SECRET,
+    CALLBACK_SIGNATURE,
+    CALLBACK_TIMESTAMP,
+    spec_document,
+    spec_pointer,
+    spec_validator,
 )
-VECTOR_SIGNATURE = "Tg6fMyo8mj9pYfWQ9ssbx3Tc1BNC87IEygAfLbJqZb4="
+
+# Vector 1 of wire-protocol.md (Sinch's callback-signing example), under this folder's names.
+VECTOR_KEY = CALLBACK_KEY
+VECTOR_SECRET = CALLBACK_SECRET
+VECTOR_PATH = CALLBACK_PATH
+VECTOR_TIMESTAMP = CALLBACK_TIMESTAMP
+VECTOR_TIME = datetime(2014, 9, 24, 10, 59, 41, tzinfo=timezone.utc)
+VECTOR_BODY = CALLBACK_BODY
+VECTOR_SIGNATURE = CALLBACK_SIGNATURE
 VECTOR_HEADERS = {
     "Content-Type": "application/json",
     "x-timestamp": VECTOR_TIMESTAMP,
@@ -74,19 +75,12 @@ def signed_headers(
     return headers
 
 
-@cache
-def spec() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
-    return loaded
+spec = spec_document
 
 
-@cache
 def schema_validator(name: str) -> Draft202012Validator:
     """A Draft 2020-12 validator for ``#/components/schemas/<name>`` of the spec, refs resolved."""
-    registry: Registry[Any] = Registry().with_resource(
-        "urn:spec", Resource.from_contents(spec(), default_specification=DRAFT202012)
-    )
-    return Draft202012Validator({"$ref": f"urn:spec#/components/schemas/{name}"}, registry=registry)
+    return spec_validator(spec_pointer("components", "schemas", name), check_formats=False)
 
 
 def webhook_examples(event: str, part: str) -> dict[str, Any]:

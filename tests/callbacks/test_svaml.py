@@ -57,7 +57,8 @@ from sinch_calling.svaml import (
     to_json,
 )
 
-from tests.callbacks.helpers import ROOT, schema_validator, spec, webhook_examples
+from tests.callbacks.helpers import schema_validator, spec, webhook_examples
+from tests.support import ROOT
 
 DOCUMENTS: dict[str, type[Any]] = {
     "Svaml": Svaml,

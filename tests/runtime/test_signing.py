@@ -26,28 +26,25 @@ from sinch_calling._runtime.signing import (
     verify_signature,
 )
 
-# Vector 1: Sinch's callback-signing example (note the lower-case scheme Sinch sends).
-CALLBACK_KEY = "669E367E-6BBA-48AB-AF15-266871C28135"
-CALLBACK_SECRET = "BeIukql3pTKJ8RGL5zo0DA=="
-CALLBACK_TIMESTAMP = "2014-09-24T10:59:41Z"
-CALLBACK_PATH = "/sinch/callback/ace"
-CALLBACK_BODY = (
-    b'{"event":"ace","callid":"822aa4b7-05b4-4d83-87c7-1f835ee0b6f6_257",'
-    b'"timestamp":"2014-09-24T10:59:41Z","version":1}'
+from tests.support import (
+    CALLBACK_BODY,
+    CALLBACK_KEY,
+    CALLBACK_MD5,
+    CALLBACK_PATH,
+    CALLBACK_SECRET,
+    CALLBACK_SIGNATURE,
+    CALLBACK_TIMESTAMP,
+    SDK_GET_SIGNATURE,
+    SDK_KEY,
+    SDK_NOW,
+    SDK_PATH,
+    SDK_POST_AUTHORIZATION,
+    SDK_POST_BODY,
+    SDK_SECRET,
+    SDK_TIMESTAMP,
 )
-CALLBACK_MD5 = "REWF+X220L4/Gw1spXOU7g=="
-CALLBACK_SIGNATURE = "Tg6fMyo8mj9pYfWQ9ssbx3Tc1BNC87IEygAfLbJqZb4="
-CALLBACK_AUTHORIZATION = f"application {CALLBACK_KEY}:{CALLBACK_SIGNATURE}"
 
-# Vector 2: the official SDKs' unit tests.
-SDK_KEY = "my-key-id"
-SDK_SECRET = "bXkta2V5LXNlY3JldA=="
-SDK_TIMESTAMP = "2023-11-22T09:10:11.999Z"
-SDK_NOW = datetime(2023, 11, 22, 9, 10, 11, 999_000, tzinfo=timezone.utc)
-SDK_PATH = "/path/pathParamValue"
-SDK_POST_BODY = b'{"identity":{"type":"number","endpoint":"+33444555666"},"method":"sms"}'
-SDK_POST_AUTHORIZATION = "Application my-key-id:QP3OzQZVzRZAEev6DBLvJkgpiqyZPuXYsc7oyjUV0K8="
-SDK_GET_SIGNATURE = "nsrLDvP6KVD/dAxb3IfAncdwjPFJVWSrseEFOcZge+A="
+CALLBACK_AUTHORIZATION = f"application {CALLBACK_KEY}:{CALLBACK_SIGNATURE}"  # Sinch sends the scheme in lower case
 
 
 def _signed(request: httpx.Request, *, secret: str = SDK_SECRET, now: datetime = SDK_NOW) -> httpx.Request:

@@ -13,6 +13,17 @@ from sinch_calling_server.auth import Application, Authenticator, parse_app_opti
 from sinch_calling_server.errors import ApiError
 from sinch_calling_server.pipeline import Pipeline
 
+from tests.support import (
+    SDK_GET_SIGNATURE,
+    SDK_KEY,
+    SDK_NOW,
+    SDK_PATH,
+    SDK_POST_AUTHORIZATION,
+    SDK_POST_BODY,
+    SDK_SECRET,
+    SDK_TIMESTAMP,
+)
+
 from .conftest import KEY, SECRET, START, FakeClock
 
 
@@ -148,20 +159,19 @@ def _b64(text: str) -> str:
 
 def test_wire_protocol_vectors() -> None:
     """The SDKs' unit-test vector, verified by the server's authenticator (path without a route)."""
-    clock = FakeClock(datetime(2023, 11, 22, 9, 10, 11, tzinfo=timezone.utc).timestamp())
-    auth = Authenticator([Application("my-key-id", "bXkta2V5LXNlY3JldA==")], clock)
-    body = b'{"identity":{"type":"number","endpoint":"+33444555666"},"method":"sms"}'
+    clock = FakeClock(SDK_NOW.timestamp())
+    auth = Authenticator([Application(SDK_KEY, SDK_SECRET)], clock)
     headers = {
-        "authorization": "Application my-key-id:QP3OzQZVzRZAEev6DBLvJkgpiqyZPuXYsc7oyjUV0K8=",
-        "x-timestamp": "2023-11-22T09:10:11.999Z",
+        "authorization": SDK_POST_AUTHORIZATION,
+        "x-timestamp": SDK_TIMESTAMP,
         "content-type": "application/json; charset=UTF-8",
     }
     schemes = frozenset({"application", "basic"})
-    caller = auth.authenticate(schemes, "POST", ("/path/pathParamValue",), headers, body)
-    assert (caller.scheme, caller.key) == ("application", "my-key-id")
-    headers["authorization"] = "application my-key-id:nsrLDvP6KVD/dAxb3IfAncdwjPFJVWSrseEFOcZge+A="
+    caller = auth.authenticate(schemes, "POST", (SDK_PATH,), headers, SDK_POST_BODY)
+    assert (caller.scheme, caller.key) == ("application", SDK_KEY)
+    headers["authorization"] = f"application {SDK_KEY}:{SDK_GET_SIGNATURE}"
     headers["content-type"] = "application/json"
-    assert auth.authenticate(schemes, "GET", ("/path/pathParamValue",), headers, b"").key == "my-key-id"
+    assert auth.authenticate(schemes, "GET", (SDK_PATH,), headers, b"").key == SDK_KEY
     with pytest.raises(ApiError) as refused:
         auth.authenticate(schemes, "GET", ("/path/other",), headers, b"")
     assert refused.value.code == 40108

@@ -13,16 +13,12 @@ import json
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import yaml
 from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 from sinch_calling._runtime.signing import ApplicationAuth
 from sinch_calling.callbacks import (
     AceEvent,
@@ -38,11 +34,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from tests.support import spec_pointer, spec_validator
+
 from .conftest import (
     KEY,
     OTHER_KEY,
     SECRET,
-    SPEC,
     FakeClock,
     ServerProcess,
     free_port,
@@ -58,16 +55,10 @@ NUMBER = "+46730170101"
 # ---------------------------------------------------------------- the spec's webhook schemas
 
 
-@cache
 def webhook_validator(event: str) -> Draft202012Validator:
     """The request body schema the spec's ``webhooks.<event>`` declares, $refs resolved."""
-    document = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
-    registry: Registry[Any] = Registry().with_resource(
-        "urn:spec", Resource.from_contents(document, default_specification=DRAFT202012)
-    )
-    pointer = f"urn:spec#/webhooks/{event}/post/requestBody/content/application~1json/schema"
-    return Draft202012Validator(
-        {"$ref": pointer}, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER
+    return spec_validator(
+        spec_pointer("webhooks", event, "post", "requestBody", "content", "application/json", "schema")
     )
 
 

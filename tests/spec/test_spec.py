@@ -13,17 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from jsonschema import Draft202012Validator, FormatChecker
 from openapi_spec_validator import validate
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+
+from tests.support import spec_document, spec_pointer, spec_validator
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_PATH = ROOT / "spec" / "calling-api.yaml"
 SEED_PATH = ROOT.parent / "shared" / "seed" / "calling-api-v1.txt"
-SPEC: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text())
-REGISTRY = Registry().with_resource("urn:spec", Resource.from_contents(SPEC, default_specification=DRAFT202012))
+SPEC: dict[str, Any] = spec_document()
 
 OPERATIONS = [
     ("get", "/configuration/numbers/", "getNumbers", "Numbers"),
@@ -42,14 +39,6 @@ OPERATIONS = [
     ("post", "/callouts", "callout", "Callouts"),
 ]
 METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
-
-
-def _pointer(*parts: str) -> str:
-    return "urn:spec#/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
-
-
-def _validator(pointer: str) -> Draft202012Validator:
-    return Draft202012Validator({"$ref": pointer}, registry=REGISTRY, format_checker=FormatChecker())
 
 
 def _media_examples() -> Iterator[tuple[str, str, Any]]:
@@ -77,7 +66,7 @@ def _media_examples() -> Iterator[tuple[str, str, Any]]:
 
 
 def _examples_of(media: dict[str, Any], base: tuple[str, ...]) -> Iterator[tuple[str, str, Any]]:
-    schema = _pointer(*base, "schema")
+    schema = spec_pointer(*base, "schema")
     for name, example in media.get("examples", {}).items():
         yield f"{'/'.join(base)} example {name}", schema, example["value"]
     if "example" in media:
@@ -112,16 +101,16 @@ def test_spec_has_examples_to_check() -> None:
 
 @pytest.mark.parametrize(("where", "schema", "example"), EXAMPLES, ids=[e[0] for e in EXAMPLES])
 def test_every_example_validates_against_its_schema(where: str, schema: str, example: Any) -> None:
-    errors = sorted(_validator(schema).iter_errors(example), key=str)
+    errors = sorted(spec_validator(schema).iter_errors(example), key=str)
     assert not errors, f"{where}: {errors[0].message} at {list(errors[0].absolute_path)}"
 
 
 def test_a_wrong_example_would_be_caught() -> None:
     # The validator really resolves refs and checks formats and discriminated members.
-    callout = _pointer("components", "schemas", "CalloutRequest")
-    assert list(_validator(callout).iter_errors({"method": "ttsCallout", "ttsCallout": {"destination": {}}}))
-    manage = _pointer("components", "schemas", "ManageCallRequest")
-    assert list(_validator(manage).iter_errors({"action": {"name": "connectPstn", "number": "+461234"}}))
+    callout = spec_pointer("components", "schemas", "CalloutRequest")
+    assert list(spec_validator(callout).iter_errors({"method": "ttsCallout", "ttsCallout": {"destination": {}}}))
+    manage = spec_pointer("components", "schemas", "ManageCallRequest")
+    assert list(spec_validator(manage).iter_errors({"action": {"name": "connectPstn", "number": "+461234"}}))
 
 
 @pytest.mark.parametrize("name", sorted(n for n, s in SPEC["components"]["schemas"].items() if "discriminator" in s))
