@@ -49,8 +49,7 @@ class Request:
     method: str
     raw_path: str
     query_string: str
-    path_params: dict[str, Any]
-    query: dict[str, Any]
+    path_params: dict[str, Any]  # typed as the spec declares them
     headers: dict[str, str]  # lower-case names
     raw_body: bytes
     body: Any  # the parsed JSON body, or None
@@ -190,8 +189,8 @@ class Pipeline:
         query_string = scope.get("query_string", b"").decode("latin-1")
         path_params = {name: unquote(value, errors="replace") for name, value in raw_params.items()}
         parsed = self._parse_body(operation, headers, body)
-        params, query = self._check_parameters(operation, path_params, query_string, headers)
-        request = Request(operation, method, raw_path, query_string, params, query, headers, body, parsed, caller)
+        params = self._check_parameters(operation, path_params, query_string, headers)
+        request = Request(operation, method, raw_path, query_string, params, headers, body, parsed, caller)
 
         result = self.backend.handle(request)
         reply = result if isinstance(result, Reply) else await result
@@ -272,11 +271,11 @@ class Pipeline:
 
     def _check_parameters(
         self, operation: Operation, path_params: dict[str, str], query_string: str, headers: dict[str, str]
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
+    ) -> dict[str, Any]:
+        """The path parameters, typed; every declared parameter (path, query, header) checked."""
         params: dict[str, Any] = dict(path_params)
-        query: dict[str, Any] = {}
         if not operation.parameters:
-            return params, query
+            return params
         raw_query = dict(parse_qsl(query_string, keep_blank_values=True)) if query_string else {}
         for param in operation.parameters:
             if param.location == "path":
@@ -296,13 +295,14 @@ class Pipeline:
                 raise ApiError(400, errors.ILLEGAL_PARAMETERS, f"Illegal parameter {param.name}{detail}")
             if param.location == "path":
                 params[param.name] = value
-            elif param.location == "query":
-                query[param.name] = value
-        return params, query
+        return params
 
 
-def check_reply(operation: Operation, reply: Reply) -> None:
-    """Raise ResponseViolation unless the spec declares this status and its body fits."""
+def check_reply(operation: Operation, reply: Reply) -> Any:
+    """Raise ResponseViolation unless the spec declares this status and its body fits.
+
+    Returns the body it checked (``reply.raw`` parsed, when the reply carries encoded bytes).
+    """
     if not operation.declares(reply.status):
         raise ResponseViolation(f"{operation.operation_id}: status {reply.status} is not declared")
     spec = operation.response_spec(reply.status)
@@ -316,13 +316,14 @@ def check_reply(operation: Operation, reply: Reply) -> None:
     if spec.json_validator is None:
         if body is not None and not spec.has_content:
             raise ResponseViolation(f"{operation.operation_id}: status {reply.status} declares no body")
-        return
+        return body
     if body is None:
         raise ResponseViolation(f"{operation.operation_id}: status {reply.status} needs a JSON body")
     if not spec.json_validator.is_valid(body):
         problem = spec.json_validator.first_problem(body)
         detail = f"{problem.path}: {problem.message}" if problem else "invalid"
         raise ResponseViolation(f"{operation.operation_id}: {reply.status} body violates the spec ({detail})")
+    return body
 
 
 @functools.lru_cache(maxsize=64)

@@ -38,7 +38,7 @@ from sinch_calling._runtime.signing import ApplicationAuth, BasicAuth
 from . import errors
 from .auth import Application
 from .errors import ApiError
-from .jsonio import dumps, parse_json
+from .jsonio import dumps
 from .pipeline import Backend, Reply, Request, ResponseViolation, check_reply
 from .spec import CompiledSpec, Operation
 
@@ -208,7 +208,7 @@ class Recorder:
         headers = {k: answer.headers[k] for k in _KEPT_HEADERS if k in answer.headers}
         reply = Reply(answer.status_code, None, headers, answer.content)
         try:
-            check_reply(operation, reply)
+            reply.body = check_reply(operation, reply)  # parsed once: the recording stores it
         except ResponseViolation as exc:
             raise ApiError(
                 502, errors.BAD_GATEWAY, f"Upstream answer violates the spec and was not recorded: {exc}"
@@ -216,9 +216,6 @@ class Recorder:
         return reply
 
     def _save(self, request: Request, reply: Reply) -> None:
-        body = None
-        if reply.raw:
-            body = parse_json(reply.raw)
         interaction = {
             "operationId": request.operation.operation_id,
             "request": {
@@ -230,7 +227,7 @@ class Recorder:
             "response": {
                 "status": reply.status,
                 "headers": reply.headers,
-                "body": redact(body, self.secrets),
+                "body": redact(reply.body, self.secrets),
             },
         }
         file = self.directory / f"{request.operation.operation_id}.yaml"
