@@ -1,6 +1,6 @@
 # sinch-calling: spec -> generated client -> package, with the recorded server and the tests.
 #
-#   make          bootstrap .venv, validate and lint the spec, regenerate the client, build wheel + sdist
+#   make          bootstrap .venv, validate and lint the spec, regenerate the client, build the sdist and both wheels
 #   make test     bootstrap the same way, then run every check and test (what CI runs)
 #
 # Targets depend on real files, so `make generate` with unchanged inputs does nothing.
@@ -18,6 +18,12 @@ GENERATED_STAMP := $(PACKAGE_DIR)/__init__.py
 GENERATOR_INPUTS := $(SPEC) generator/config.yaml generator/generate.py \
 	$(shell find generator/templates generator/runtime -type f \( -name '*.jinja' -o -name '*.py' \) 2>/dev/null)
 
+SERVER_SOURCES := $(shell find server/sinch_calling_server -type f -not -path '*/__pycache__/*' 2>/dev/null)
+GENERATED_FILES := $(shell find $(PACKAGE_DIR) -type f -not -path '*/__pycache__/*' 2>/dev/null)
+COMPILED_DIR := build/compiled
+COMPILED_WHEEL_DIR := build/compiled-wheel
+COMPILED_STAMP := $(COMPILED_DIR)/.built
+
 PYTEST_ARGS ?=
 SERVER_ARGS ?=
 PORT ?= 8080
@@ -28,7 +34,7 @@ export REDOCLY_TELEMETRY := off
 export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
 
 .DEFAULT_GOAL := all
-.PHONY: all venv node lint lint-spec lint-python generate check-generated build test test-fast serve bench fuzz clean
+.PHONY: all venv node lint lint-spec lint-python generate check-generated build compiled test test-fast serve bench fuzz clean
 
 all: venv lint-spec generate build
 
@@ -70,11 +76,24 @@ check-generated: $(VENV_STAMP)
 	fi
 
 # ---------------------------------------------------------------- package
-build: $(VENV_STAMP) $(GENERATED_STAMP)
+# dist/: the sdist, the pure-Python wheel (any platform) and the compiled wheel (this platform and
+# interpreter, from hatch_build.py's mypyc hook; it needs a C compiler and the Python headers).
+build: $(COMPILED_STAMP)
 	rm -rf dist
 	$(PY) -m build --no-isolation --outdir dist . >/dev/null
+	cp $(COMPILED_WHEEL_DIR)/*.whl dist/
 	$(BIN)/twine check --strict dist/*
 	@ls dist
+
+# The compiled wheel, and the same unpacked as pip would install it: `make test` runs the server's
+# tests against it and `make bench` measures it. Rebuilt only when a compiled module's input changes.
+compiled: $(COMPILED_STAMP)
+
+$(COMPILED_STAMP): $(GENERATED_STAMP) $(GENERATED_FILES) $(SERVER_SOURCES) hatch_build.py pyproject.toml | $(VENV_STAMP)
+	rm -rf $(COMPILED_DIR) $(COMPILED_WHEEL_DIR)
+	SINCH_CALLING_COMPILE=1 $(PY) -m build --wheel --no-isolation --outdir $(COMPILED_WHEEL_DIR) . >/dev/null
+	$(PY) -m zipfile -e $(COMPILED_WHEEL_DIR)/*.whl $(COMPILED_DIR)
+	touch $@
 
 # ---------------------------------------------------------------- quality
 lint-python: $(VENV_STAMP)
@@ -84,8 +103,11 @@ lint-python: $(VENV_STAMP)
 
 lint: lint-spec lint-python
 
-test: $(VENV_STAMP) $(NODE_STAMP) lint check-generated
+test: $(VENV_STAMP) $(NODE_STAMP) lint check-generated $(COMPILED_STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
+	@echo "again against the compiled wheel ($(COMPILED_DIR)): the server, runtime, client and contract tests"
+	PYTHONPATH=$(abspath $(COMPILED_DIR)) SINCH_CALLING_EXPECT_COMPILED=1 \
+		$(BIN)/pytest -q -p no:cacheprovider tests/server tests/runtime tests/client tests/contract $(PYTEST_ARGS)
 
 test-fast: $(VENV_STAMP)
 	$(BIN)/pytest -x -q $(PYTEST_ARGS)
@@ -94,7 +116,7 @@ test-fast: $(VENV_STAMP)
 serve: $(VENV_STAMP)
 	$(BIN)/sinch-calling-server --port $(PORT) $(SERVER_ARGS)
 
-bench: $(VENV_STAMP) $(NODE_STAMP)
+bench: $(VENV_STAMP) $(NODE_STAMP) $(COMPILED_STAMP)
 	@command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 	$(PY) tests/bench/run.py
 
