@@ -8,6 +8,10 @@ signed once per wrk run with a fresh x-timestamp: a signature stays valid for an
 within the server's skew window (15 minutes), so wrk can send the same headers throughout.
 Every request shape is sent once with httpx first and must get a 2xx, so that a wrk run can
 never measure a fast stream of 401s.
+
+"Ours" is the compiled wheel (``make compiled``), what ``pip install "sinch-calling[server]"``
+installs on this platform and interpreter; the pure-Python wheel, what installs elsewhere, is
+measured beside it at 32 connections and reported in the raw numbers.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from harness import (
     SPEC,
     Row,
     RunningServer,
+    compiled_build_env,
     free_port,
     median,
     rotated,
@@ -44,11 +49,12 @@ from sinch_calling._runtime.signing import decode_secret, sign_request
 DURATION_S = 2
 WARMUP_S = 1
 ROUNDS = 7
-TIME_BUDGET_S = 180.0  # rounds stop early (after the first) once this is used up
+TIME_BUDGET_S = 210.0  # rounds stop early (after the first) once this is used up
 PRISM = ROOT / "node_modules" / ".bin" / "prism"
 POST_SCRIPT = BENCH_DIR / "post.lua"
 
 OURS, PRISM_NAME, BARE = "ours", "Prism 5.16.0", "bare ASGI"
+PURE = "ours, pure"  # the pure-Python wheel: no target of its own, reported beside ours
 TARGETS = [OURS, PRISM_NAME, BARE]
 GET, POST = "GET getCallResult", "POST callout"
 CALLOUT_BODY = json.dumps(
@@ -89,6 +95,11 @@ class Cell:
 
 CELLS = [Cell(GET, 1, 1), Cell(GET, 2, 32), Cell(POST, 1, 1), Cell(POST, 2, 32)]
 BARE_BOUND = Bound(0.5)  # ours / bare ASGI app: within 2x of it
+
+
+def targets_for(cell: Cell) -> list[str]:
+    """Who runs in ``cell``: the pure-Python build too where throughput, not latency, is measured."""
+    return [*TARGETS, PURE] if cell.connections >= 32 else TARGETS
 
 
 @dataclass(frozen=True)
@@ -172,16 +183,29 @@ class Throughput:
 
     def raw(self) -> list[str]:
         lines = [
-            f"ours and the bare app run on: {self.asgi_server}; medians of {ROUNDS} runs of {DURATION_S} s"
-            " (runs with errors left out); ratios are medians of per-round ratios"
+            "ours (the compiled wheel), ours, pure (the pure-Python wheel) and the bare app run on:"
+            f" {self.asgi_server};"
+            f" medians of {ROUNDS} runs of {DURATION_S} s (runs with errors left out); ratios are medians of"
+            " per-round ratios"
         ]
         header = f"{'cell':<32} {'target':<14} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}"
         lines.append(header + "   req/s per run (* = errors)")
         for cell in CELLS:
-            for target in TARGETS:
+            for target in targets_for(cell):
                 lines.append(self._raw_line(cell, target))
+        for cell in CELLS:
+            if PURE in targets_for(cell):
+                lines.append(self._pure_line(cell))
         lines += [f"run with errors: {r.problem}" for r in self.runs if not r.clean]
         return lines
+
+    def _pure_line(self, cell: Cell) -> str:
+        try:
+            versus = [f"{self.ratio(PURE, other, cell):.2f}x {other}" for other in (BARE, PRISM_NAME)]
+            versus.append(f"{self.ratio(OURS, PURE, cell):.2f}x: compiled / pure")
+        except ValueError:
+            return f"pure-Python wheel, {cell.label}: no clean pair of runs"
+        return f"pure-Python wheel, {cell.label}: " + ", ".join(versus)
 
     def _raw_line(self, cell: Cell, target: str) -> str:
         runs = self.of(target, cell)
@@ -269,13 +293,8 @@ def started_targets() -> Iterator[list[Target]]:
         raise RuntimeError(f"{PRISM} is missing: run `make node` (npm ci)")
     with ExitStack() as stack:
         port = free_port()
-        ours_cmd = [PYTHON, "-m", "sinch_calling_server", "--port", str(port)]
-        ours_cmd += ["--app", f"{APP_KEY}:{APP_SECRET}", "--spec", str(SPEC)]
-        ours = stack.enter_context(running_server("sinch-calling-server", ours_cmd, port))
-        with SinchClient(
-            application_key=APP_KEY, application_secret=APP_SECRET, base_url=ours.origin + API_PREFIX
-        ) as client:
-            call_id = place_call(client)
+        ours = stack.enter_context(running_server("sinch-calling-server", _ours(port), port, env=compiled_build_env()))
+        call_id = _placed_call(ours)
         asgi_server = ours.server_header
         if asgi_server not in ("granian", "uvicorn"):
             raise RuntimeError(f"cannot tell which HTTP server ours runs on (server: {asgi_server!r})")
@@ -285,11 +304,36 @@ def started_targets() -> Iterator[list[Target]]:
         port = free_port()
         prism_cmd = [str(PRISM), "mock", str(SPEC), "-p", str(port), "-h", "127.0.0.1", "-m", "false", "-v", "silent"]
         prism = stack.enter_context(running_server(PRISM_NAME, prism_cmd, port))
+        port = free_port()
+        pure = stack.enter_context(running_server("sinch-calling-server, pure Python", _ours(port), port))
         yield [
             Target(OURS, ours, API_PREFIX, call_id),
+            Target(PURE, pure, API_PREFIX, _placed_call(pure)),  # each of our servers knows its own calls
             Target(PRISM_NAME, prism, "", call_id),  # Prism serves the spec's paths at its root
             Target(BARE, bare, API_PREFIX, call_id),
         ]
+
+
+def _placed_call(server: RunningServer) -> str:
+    """The id of a call placed on ``server`` (getCallResult is measured on it)."""
+    with SinchClient(
+        application_key=APP_KEY, application_secret=APP_SECRET, base_url=server.origin + API_PREFIX
+    ) as client:
+        return place_call(client)
+
+
+def _ours(port: int) -> list[str]:
+    return [
+        PYTHON,
+        "-m",
+        "sinch_calling_server",
+        "--port",
+        str(port),
+        "--app",
+        f"{APP_KEY}:{APP_SECRET}",
+        "--spec",
+        str(SPEC),
+    ]
 
 
 def measure() -> Throughput:
@@ -300,12 +344,13 @@ def measure() -> Throughput:
         for target in targets:
             preflight(target)
             for cell in CELLS:
-                run_wrk(target, cell, WARMUP_S)
+                if target.name in targets_for(cell):
+                    run_wrk(target, cell, WARMUP_S)
         result = Throughput(asgi_server=by_name[OURS].server.server_header)
         deadline = time.monotonic() + TIME_BUDGET_S
         for turn in range(ROUNDS):
             for index, cell in enumerate(CELLS):
-                for name in rotated(TARGETS, turn + index):
+                for name in rotated(targets_for(cell), turn + index):
                     result.runs.append(run_wrk(by_name[name], cell, DURATION_S, turn))
             if time.monotonic() > deadline:
                 break

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +29,9 @@ BENCH_DIR = Path(__file__).resolve().parent
 SPEC = ROOT / "spec" / "calling-api.yaml"
 PYTHON = sys.executable  # `make bench` runs this harness with the project's .venv python
 HOST = "127.0.0.1"
+# The compiled wheel unpacked as pip would install it (`make compiled`): what a user on this
+# platform and interpreter gets from `pip install "sinch-calling[server]"`.
+COMPILED_DIR = ROOT / "build" / "compiled"
 
 # One application for every server of the run (the secret is base64, as the dashboard shows it).
 APP_KEY = "bench-0000-4000-8000-000000000001"
@@ -100,11 +103,19 @@ class RunningServer:
 
 
 @contextmanager
-def running_server(name: str, command: Sequence[str], port: int, *, cwd: Path = ROOT) -> Iterator[RunningServer]:
+def running_server(
+    name: str, command: Sequence[str], port: int, *, cwd: Path = ROOT, env: Mapping[str, str] | None = None
+) -> Iterator[RunningServer]:
     """Start ``command`` (which must listen on ``port``), wait until it answers HTTP, always stop it."""
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
-            list(command), cwd=cwd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
+            list(command),
+            cwd=cwd,
+            env=None if env is None else dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
         )
         try:
             header = _wait_until_answering(name, process, port, log)
@@ -147,3 +158,13 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, sig)  # the group id is the pid: start_new_session=True
+
+
+def compiled_build_env() -> dict[str, str]:
+    """The environment that runs the compiled build; fails unless its modules really are compiled."""
+    env = {**os.environ, "PYTHONPATH": str(COMPILED_DIR)}
+    probe = "import sinch_calling_server.pipeline as p; print(p.__file__)"
+    found = subprocess.run([PYTHON, "-c", probe], env=env, capture_output=True, text=True, check=False)
+    if found.returncode != 0 or not found.stdout.strip().endswith(".so"):
+        raise RuntimeError(f"no compiled build in {COMPILED_DIR} (run `make compiled`): {found.stdout}{found.stderr}")
+    return env
