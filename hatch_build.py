@@ -23,6 +23,7 @@ from typing import Any
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 ENABLE = "SINCH_CALLING_COMPILE"
+COMPILER_TOOLS = ("mypy", "mypy_extensions", "setuptools")  # pinned in requirements-dev.txt
 
 # The request path: what every signed, validated request runs through. The rest (CLI, app
 # assembly, recordings, callback delivery) runs once or rarely and stays interpreted.
@@ -57,8 +58,19 @@ build.run()
 class CompiledWheelHook(BuildHookInterface):
     PLUGIN_NAME = "custom"
 
+    def _enabled(self, version: str = "standard") -> bool:
+        # Never for an editable install: development runs the sources as they are.
+        return self.target_name == "wheel" and version != "editable" and os.environ.get(ENABLE) == "1"
+
+    def dependencies(self) -> list[str]:
+        """What the compiled build needs besides hatchling, at the versions the project pins."""
+        if not self._enabled():
+            return []
+        pins = Path(self.root, "requirements-dev.txt").read_text(encoding="utf-8").splitlines()
+        return [line for line in pins if line.partition("==")[0] in COMPILER_TOOLS]
+
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
-        if self.target_name != "wheel" or os.environ.get(ENABLE) != "1":
+        if not self._enabled(version):
             return
         self._out = Path(tempfile.mkdtemp(prefix="sinch-calling-mypyc-"))
         subprocess.run([sys.executable, "-c", _COMPILE, str(self._out), *COMPILED], cwd=self.root, check=True)

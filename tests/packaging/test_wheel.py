@@ -1,8 +1,9 @@
-"""The built wheel works for a new user: it installs into an empty venv and the README runs.
+"""The built wheels work for a new user: each installs into an empty venv and the README runs.
 
-Builds the wheel from this checkout, installs it with the `[server]` extra into a fresh virtual
-environment (dependencies come from the package index, as for a user), starts the recorded server
-from that environment's `sinch-calling-server` command, and runs both README quickstarts there.
+Builds the pure-Python wheel from this checkout, installs it with the `[server]` extra into a fresh
+virtual environment (dependencies come from the package index, as for a user), starts the recorded
+server from that environment's `sinch-calling-server` command, and runs both README quickstarts
+there. The compiled wheel (`make compiled`, which `make test` runs first) goes through the same.
 """
 
 from __future__ import annotations
@@ -68,15 +69,30 @@ def find_python(version: str) -> str | None:
     return None
 
 
-# The oldest supported Python (pyproject says >=3.10) and the one running the tests.
-INTERPRETERS = [find_python("3.10"), sys.executable]
+COMPILED_WHEELS = ROOT / "build" / "compiled-wheel"
 
 
-@pytest.fixture(scope="module", params=INTERPRETERS, ids=["py3.10", "current"])
+def compiled_wheel() -> Path:
+    """The compiled wheel for this interpreter, as `make compiled` built it."""
+    found = sorted(COMPILED_WHEELS.glob("sinch_calling-*-cp*.whl"))
+    if not found:
+        pytest.skip(f"no compiled wheel in {COMPILED_WHEELS}: `make compiled` builds it (`make test` does)")
+    return found[-1]
+
+
+# The oldest supported Python (pyproject says >=3.10) with the pure wheel, and the one running the
+# tests with the pure and with the compiled wheel.
+VARIANTS = [(find_python("3.10"), "pure"), (sys.executable, "pure"), (sys.executable, "compiled")]
+BUILD_OF: dict[Path, str] = {}  # each fresh venv -> the wheel it has: "pure" or "compiled"
+
+
+@pytest.fixture(scope="module", params=VARIANTS, ids=["py3.10", "current", "current-compiled"])
 def fresh_venv(request: pytest.FixtureRequest, wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    interpreter = request.param
+    interpreter, build = request.param
     if interpreter is None:
         pytest.skip("no Python 3.10 is installed here")
+    if build == "compiled":
+        wheel = compiled_wheel()
     env = tmp_path_factory.mktemp("venv")
     subprocess.run([interpreter, "-m", "venv", str(env)], check=True, capture_output=True)
     python = env / "bin" / "python"
@@ -85,6 +101,7 @@ def fresh_venv(request: pytest.FixtureRequest, wheel: Path, tmp_path_factory: py
         check=True,
         capture_output=True,
     )
+    BUILD_OF[env] = build
     return env
 
 
@@ -108,6 +125,15 @@ def test_installs_imports_and_reports_the_spec_version(fresh_venv: Path) -> None
     code = "import sinch_calling, importlib.metadata as m; print(sinch_calling.__version__, m.version('sinch-calling'))"
     out = subprocess.run([str(python), "-c", code], check=True, capture_output=True, text=True).stdout.split()
     assert out == [SPEC_VERSION, SPEC_VERSION]
+
+
+def test_each_wheel_installs_its_own_modules(fresh_venv: Path) -> None:
+    python = fresh_venv / "bin" / "python"
+    modules = "sinch_calling_server.pipeline", "sinch_calling._runtime.signing"
+    code = f"import importlib; print(*(importlib.import_module(m).__file__ for m in {modules!r}))"
+    files = subprocess.run([str(python), "-c", code], check=True, capture_output=True, text=True).stdout.split()
+    expected = ".so" if BUILD_OF[fresh_venv] == "compiled" else ".py"
+    assert [Path(f).suffix for f in files] == [expected, expected], files
 
 
 @pytest.fixture(scope="module")
