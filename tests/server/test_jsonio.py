@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import tracemalloc
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sinch_calling_server.jsonio import dumps, loads, parse_json
+from sinch_calling_server.jsonio import dumps, loads, may_hold_a_long_integer, parse_json
 from sinch_calling_server.store import MemoryStore
 
 JSON_VALUES = st.recursive(
@@ -27,6 +28,14 @@ def test_same_values_as_the_standard_library(value: object) -> None:
     text = json.dumps(value).encode("utf-8")
     assert parse_json(text) == json.loads(text)
     assert loads(encoded) == value
+
+
+DIGIT_RUNS = st.from_regex(rb"[0-9]{15,25}", fullmatch=True)  # around the 19 that matter
+
+
+@given(st.binary(max_size=64) | st.tuples(st.binary(max_size=8), DIGIT_RUNS, st.binary(max_size=8)).map(b"".join))
+def test_long_integer_check_is_nineteen_ascii_digits_in_a_row(data: bytes) -> None:
+    assert may_hold_a_long_integer(data) == (re.search(rb"[0-9]{19}", data) is not None)
 
 
 @pytest.mark.parametrize(
