@@ -3,9 +3,10 @@
 ``SINCH_CALLING_COMPILE=1 python -m build --wheel`` compiles the modules that every request
 of the recorded server runs (and the signing runtime, which the client shares) with mypyc,
 mypy's compiler, into a platform wheel; ``make build`` makes both wheels. Without the variable
-the wheel is pure Python and installs anywhere. The two behave the same: ``make test`` runs
-the server's tests against the compiled build too. Why: the compiled server answers about a
-fifth more callouts per second (server/README.md, "Performance").
+the wheel is pure Python and installs anywhere. The two behave the same: ``make test`` runs the
+server, runtime, client and contract tests against the compiled build too, and installs it in an
+empty venv (tests/packaging). Why: the compiled server answers about a fifth more callouts per
+second, and the recorded server's throughput targets need it (server/README.md, "Performance").
 
 Not in ``generator/``: this builds the package, it does not render it.
 """
