@@ -189,7 +189,7 @@ class CallFlow:
         cb: dict[str, Any] = call.get("cb") or {}
         at = float(job["at"])
         kind = job.get("kind")
-        status, result, reason, duration, ended = self.sim._state(call, at)
+        status, result, reason, duration, ended = self.sim.call_state(call, at)
         key = str(call.get("applicationKey") or "")
         if kind == "dice":
             if cb.get("diceSent"):
@@ -224,11 +224,11 @@ class CallFlow:
             return
         call = self.store.get("calls", outgoing.call_id)
         at = float(job["at"])
-        if call is None or call.get("end") is not None or self.sim._state(call, at)[0] == "FINAL":
+        if call is None or call.get("end") is not None or self.sim.call_state(call, at)[0] == "FINAL":
             return  # ended meanwhile (hangup, kick): nothing left to apply
         if not delivered:
             if event == "ice":
-                self.sim._hang_up(call, at, "CALLBACKERROR")
+                self.sim.hang_up(call, at, "CALLBACKERROR")
             else:
                 self._apply(call, {"action": {"name": "continue"}}, event, at)
             return
@@ -237,7 +237,7 @@ class CallFlow:
             return
         if not self._valid_answer(answer, event):
             log.warning("call %s: the %s answer is not valid SVAML for %s; hanging up", call["callId"], event, event)
-            self.sim._hang_up(call, at, "INVALIDSVAMLACTION")
+            self.sim.hang_up(call, at, "INVALIDSVAMLACTION")
             return
         self._apply(call, answer, event, at)
 
@@ -260,7 +260,7 @@ class CallFlow:
             svaml = INVALID
         if not self._valid_answer(svaml, event):
             log.info("call %s: the inline %s SVAML is not valid; hanging up", call["callId"], event)
-            self.sim._hang_up(call, at, "INVALIDSVAMLACTION")
+            self.sim.hang_up(call, at, "INVALIDSVAMLACTION")
             return
         self._apply(call, svaml, event, at)
 
@@ -269,7 +269,7 @@ class CallFlow:
         name = action.get("name")
         cb: dict[str, Any] = call.setdefault("cb", {})
         if name == "hangup":
-            self.sim._hang_up(call, at, "MANAGERHANGUP")
+            self.sim.hang_up(call, at, "MANAGERHANGUP")
         elif name == "connectConf":
             self._join(call, str(action.get("conferenceId")), at)
         elif name == "continue":
@@ -278,7 +278,7 @@ class CallFlow:
         elif name == "runMenu":
             self._run_menu(call, action, at)
         elif name == "park":
-            self.sim._park(call)
+            self.sim.park(call)
         # connectPstn / connectSip / connectMxp: the simulated call simply goes on.
 
     def _join(self, call: Document, conference_id: str, at: float) -> None:
@@ -286,8 +286,8 @@ class CallFlow:
         pending = bool(cb.pop("joinPending", False))
         previous = call.get("conferenceId")
         if previous and previous != conference_id and not pending:
-            self.sim._leave_conference(call)
-        self.sim._add_participant(call, conference_id)
+            self.sim.leave_conference(call)
+        self.sim.add_participant(call, conference_id)
         call["conferenceId"] = conference_id
         if call.get("method") == "ttsCallout":  # in a conference now: no longer ends with its text
             start = float(call.get("answerAt") or at)

@@ -329,13 +329,13 @@ class Simulation:
             conference_id = str(details.get("conferenceId", ""))
             call["conferenceId"] = conference_id
             if not join_on_ace:
-                self._add_participant(call, conference_id)
+                self.add_participant(call, conference_id)
         self.store.put("calls", call_id, call)
         if self.flow is not None:
             self.flow.start(call)
         return {"callId": call_id}
 
-    def _state(self, call: Document, now: float) -> tuple[str, str, str, int, float | None]:
+    def call_state(self, call: Document, now: float) -> tuple[str, str, str, int, float | None]:
         """(status, result, reason, duration, ended_at) of a call at ``now``."""
         end = call.get("end")
         answer = call.get("answerAt")
@@ -363,7 +363,7 @@ class Simulation:
 
     def get_call_result(self, request: Request) -> Any:
         call = self._call(request, read_only=True)
-        status, result, reason, duration, _ = self._state(call, self.clock())
+        status, result, reason, duration, _ = self.call_state(call, self.clock())
         rate = call["rate"]
         cost, minutes = debit(rate, duration)
         body: dict[str, Any] = {
@@ -395,7 +395,7 @@ class Simulation:
     def manage_call(self, request: Request) -> Any:
         call = self._call(request)
         now = self.clock()
-        status, *_ = self._state(call, now)
+        status, *_ = self.call_state(call, now)
         if status == "FINAL":
             raise ApiError(404, errors.NOT_FOUND, "Call not found: it has already ended")
         body = request.body or {}
@@ -410,29 +410,29 @@ class Simulation:
         if name not in PATCH_ACTIONS:
             raise ApiError(400, errors.INVALID_REQUEST, f"Invalid request: action {name!r} is not allowed here")
         if name == "hangup":
-            self._hang_up(call, now, "MANAGERHANGUP")
+            self.hang_up(call, now, "MANAGERHANGUP")
         elif name == "park":
-            self._park(call)
+            self.park(call)
         return None
 
-    def _hang_up(self, call: Document, now: float, reason: str) -> None:
+    def hang_up(self, call: Document, now: float, reason: str) -> None:
         """End ``call`` now with ``reason`` and take it out of its conference."""
         self._end_call(call, now, reason)
-        self._leave_conference(call)
+        self.leave_conference(call)
 
-    def _park(self, call: Document) -> None:
+    def park(self, call: Document) -> None:
         call["parked"] = True
         self.store.put("calls", call["callId"], call)
 
     # -- conferences ------------------------------------------------------------------
 
-    def _add_participant(self, call: Document, conference_id: str) -> None:
+    def add_participant(self, call: Document, conference_id: str) -> None:
         """Put ``call`` in the conference (created by its first participant), unmuted, not on hold."""
         conference = self.store.get("conferences", conference_id) or {"conferenceId": conference_id, "participants": {}}
         conference["participants"][call["callId"]] = {"cli": call["to"]["endpoint"], "muted": False, "onhold": False}
         self.store.put("conferences", conference_id, conference)
 
-    def _leave_conference(self, call: Document) -> None:
+    def leave_conference(self, call: Document) -> None:
         conference_id = call.get("conferenceId")
         if not conference_id:
             return
@@ -455,7 +455,7 @@ class Simulation:
             call = self.store.get("calls", call_id)
             if call is None:
                 continue
-            status, result, *_ = self._state(call, now)
+            status, result, *_ = self.call_state(call, now)
             if status == "ONGOING" and result == "ANSWERED":
                 live.append((call_id, participant, call))
         return live
@@ -519,7 +519,7 @@ class Simulation:
         now = self.clock()
         for call_id in list(conference["participants"]):
             call = self.store.get("calls", call_id)
-            if call is not None and self._state(call, now)[0] == "ONGOING":
+            if call is not None and self.call_state(call, now)[0] == "ONGOING":
                 self._end_call(call, now, "MANAGERHANGUP")
         conference["participants"] = {}
         self._save_conference(conference)
