@@ -10,10 +10,7 @@ from jsonschema import Draft202012Validator
 from sinch_calling._runtime.signing import compute_signature, content_md5, decode_secret, string_to_sign, utc_timestamp
 
 from tests.support import (
-    CALLBACK_BODY,
     CALLBACK_KEY,
-    CALLBACK_PATH,
-    CALLBACK_SECRET,
     CALLBACK_SIGNATURE,
     CALLBACK_TIMESTAMP,
     spec_document,
@@ -21,18 +18,13 @@ from tests.support import (
     spec_validator,
 )
 
-# Vector 1 of wire-protocol.md (Sinch's callback-signing example), under this folder's names.
-VECTOR_KEY = CALLBACK_KEY
-VECTOR_SECRET = CALLBACK_SECRET
-VECTOR_PATH = CALLBACK_PATH
-VECTOR_TIMESTAMP = CALLBACK_TIMESTAMP
+# Vector 1 of wire-protocol.md (Sinch's callback-signing example): tests.support's CALLBACK_* values,
+# as a moment and as the headers Sinch sends.
 VECTOR_TIME = datetime(2014, 9, 24, 10, 59, 41, tzinfo=timezone.utc)
-VECTOR_BODY = CALLBACK_BODY
-VECTOR_SIGNATURE = CALLBACK_SIGNATURE
 VECTOR_HEADERS = {
     "Content-Type": "application/json",
-    "x-timestamp": VECTOR_TIMESTAMP,
-    "Authorization": f"application {VECTOR_KEY}:{VECTOR_SIGNATURE}",
+    "x-timestamp": CALLBACK_TIMESTAMP,
+    "Authorization": f"application {CALLBACK_KEY}:{CALLBACK_SIGNATURE}",
 }
 
 # Credentials of our own, with a secret long enough to be recognisable in any output.

@@ -29,7 +29,8 @@ from sinch_calling.models import (
     MenuResultType,
 )
 
-from tests.callbacks.helpers import VECTOR_BODY, spec, webhook_examples
+from tests.callbacks.helpers import spec, webhook_examples
+from tests.support import CALLBACK_BODY
 
 EVENT_CLASSES: dict[str, type[Any]] = {
     "ice": IceEvent,
@@ -76,7 +77,7 @@ def test_every_event_type_has_an_example() -> None:
 
 
 def test_the_callback_vector_body_is_an_ace() -> None:
-    event = parse_event(VECTOR_BODY)
+    event = parse_event(CALLBACK_BODY)
     assert isinstance(event, AceEvent)
     assert event.callid == "822aa4b7-05b4-4d83-87c7-1f835ee0b6f6_257"
     assert event.timestamp == datetime(2014, 9, 24, 10, 59, 41, tzinfo=timezone.utc)
@@ -168,10 +169,10 @@ def test_unknown_fields_are_kept_at_every_level() -> None:
 @pytest.mark.parametrize("form", ["bytes", "str", "mapping", "bytearray"])
 def test_the_body_may_be_bytes_text_or_decoded(form: str) -> None:
     body: Any = {
-        "bytes": VECTOR_BODY,
-        "str": VECTOR_BODY.decode(),
-        "mapping": json.loads(VECTOR_BODY),
-        "bytearray": bytearray(VECTOR_BODY),
+        "bytes": CALLBACK_BODY,
+        "str": CALLBACK_BODY.decode(),
+        "mapping": json.loads(CALLBACK_BODY),
+        "bytearray": bytearray(CALLBACK_BODY),
     }[form]
     assert isinstance(parse_event(body), AceEvent)
 
@@ -183,7 +184,7 @@ def test_utf8_text_and_a_bom_are_fine() -> None:
 
 
 def test_the_result_is_a_callback_event() -> None:
-    event: CallbackEvent = parse_event(VECTOR_BODY)
+    event: CallbackEvent = parse_event(CALLBACK_BODY)
     assert isinstance(event, CallbackEvent)  # the alias is a real union at runtime too
 
 

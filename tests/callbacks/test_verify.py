@@ -17,19 +17,14 @@ from sinch_calling._runtime.callbacks import parse_timestamp
 from sinch_calling.callbacks import DEFAULT_MAX_AGE, CallbackVerificationError, verify_callback
 from starlette.datastructures import Headers as StarletteHeaders
 
-from tests.callbacks.helpers import (
-    KEY,
-    SECRET,
-    VECTOR_BODY,
-    VECTOR_HEADERS,
-    VECTOR_KEY,
-    VECTOR_PATH,
-    VECTOR_SECRET,
-    VECTOR_SIGNATURE,
-    VECTOR_TIME,
-    VECTOR_TIMESTAMP,
-    signature,
-    signed_headers,
+from tests.callbacks.helpers import KEY, SECRET, VECTOR_HEADERS, VECTOR_TIME, signature, signed_headers
+from tests.support import (
+    CALLBACK_BODY,
+    CALLBACK_KEY,
+    CALLBACK_PATH,
+    CALLBACK_SECRET,
+    CALLBACK_SIGNATURE,
+    CALLBACK_TIMESTAMP,
 )
 
 PATH = "/sinch/callback"
@@ -53,24 +48,26 @@ def refused(headers: Any, body: bytes = BODY, **kwargs: Any) -> CallbackVerifica
 
 
 def test_vector_1_passes_at_its_own_time() -> None:
-    verify_callback("POST", VECTOR_PATH, VECTOR_HEADERS, VECTOR_BODY, VECTOR_KEY, VECTOR_SECRET, now=VECTOR_TIME)
+    verify_callback(
+        "POST", CALLBACK_PATH, VECTOR_HEADERS, CALLBACK_BODY, CALLBACK_KEY, CALLBACK_SECRET, now=VECTOR_TIME
+    )
 
 
 def test_vector_1_passes_without_the_age_check() -> None:
-    verify_callback("POST", VECTOR_PATH, VECTOR_HEADERS, VECTOR_BODY, VECTOR_KEY, VECTOR_SECRET, max_age=None)
+    verify_callback("POST", CALLBACK_PATH, VECTOR_HEADERS, CALLBACK_BODY, CALLBACK_KEY, CALLBACK_SECRET, max_age=None)
 
 
 def test_vector_1_is_refused_today_as_too_old() -> None:
     with pytest.raises(CallbackVerificationError) as caught:
-        verify_callback("POST", VECTOR_PATH, VECTOR_HEADERS, VECTOR_BODY, VECTOR_KEY, VECTOR_SECRET)
+        verify_callback("POST", CALLBACK_PATH, VECTOR_HEADERS, CALLBACK_BODY, CALLBACK_KEY, CALLBACK_SECRET)
     assert caught.value.check == "timestamp"
     assert "old" in caught.value.message
 
 
 def test_vector_1_signature_is_reproduced_by_the_test_signer() -> None:
     # The tests below sign with the same functions; this ties them to the published value.
-    assert signature(VECTOR_BODY, secret=VECTOR_SECRET, path=VECTOR_PATH, timestamp=VECTOR_TIMESTAMP) == (
-        VECTOR_SIGNATURE
+    assert signature(CALLBACK_BODY, secret=CALLBACK_SECRET, path=CALLBACK_PATH, timestamp=CALLBACK_TIMESTAMP) == (
+        CALLBACK_SIGNATURE
     )
 
 
@@ -347,7 +344,7 @@ def test_a_secret_with_or_without_padding(secret: str) -> None:
 
 def test_vector_secret_without_padding() -> None:
     verify_callback(
-        "POST", VECTOR_PATH, VECTOR_HEADERS, VECTOR_BODY, VECTOR_KEY, VECTOR_SECRET.rstrip("="), now=VECTOR_TIME
+        "POST", CALLBACK_PATH, VECTOR_HEADERS, CALLBACK_BODY, CALLBACK_KEY, CALLBACK_SECRET.rstrip("="), now=VECTOR_TIME
     )
 
 

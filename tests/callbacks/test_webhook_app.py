@@ -15,7 +15,8 @@ import pytest
 from sinch_calling.svaml import AceResponse, IceResponse, PieResponse
 
 from examples.webhook_app import CALLBACK_PATH, DEFAULT_CONFERENCE_ID, create_app, main_menu
-from tests.callbacks.helpers import KEY, SECRET, VECTOR_BODY, schema_validator, signed_headers, webhook_examples
+from tests.callbacks.helpers import KEY, SECRET, schema_validator, signed_headers, webhook_examples
+from tests.support import CALLBACK_BODY
 
 CONFERENCE = "support-room"
 CONNECT_NUMBER = "+46000000001"
@@ -100,7 +101,7 @@ async def test_the_default_conference_id() -> None:
 
 
 async def test_the_callback_vector_body_is_answered_too(client: httpx.AsyncClient) -> None:
-    body = VECTOR_BODY
+    body = CALLBACK_BODY
     svaml_of(await deliver(client, body), "AceResponse")
 
 
