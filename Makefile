@@ -1,7 +1,8 @@
 # sinch-calling: spec -> generated client -> package, with the recorded server and the tests.
 #
-#   make          bootstrap .venv, validate and lint the spec, regenerate the client, build the sdist and both wheels
-#   make test     bootstrap the same way, then run every check and test (what CI runs)
+#   make          bootstrap .venv, validate and lint the spec, regenerate the client, build the sdist and the wheel
+#   make test     bootstrap the same way, then run every check and test (what CI runs); no C compiler needed
+#   make test-compiled   the mypyc-compiled wheel, built and tested on its own (needs a C compiler)
 #
 # Targets depend on real files, so `make generate` with unchanged inputs does nothing.
 
@@ -34,7 +35,7 @@ export REDOCLY_TELEMETRY := off
 export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
 
 .DEFAULT_GOAL := all
-.PHONY: all venv node lint lint-spec lint-python generate check-generated build compiled test test-fast serve bench fuzz clean
+.PHONY: all venv node lint lint-spec lint-python generate check-generated build compiled test test-compiled test-fast serve bench fuzz clean
 
 all: venv lint-spec generate build
 
@@ -76,12 +77,11 @@ check-generated: $(VENV_STAMP)
 	fi
 
 # ---------------------------------------------------------------- package
-# dist/: the sdist, the pure-Python wheel (any platform) and the compiled wheel (this platform and
-# interpreter, from hatch_build.py's mypyc hook; it needs a C compiler and the Python headers).
-build: $(COMPILED_STAMP)
+# dist/: the sdist and the pure-Python wheel (any platform). The compiled wheel is `make compiled`
+# (this platform and interpreter, from hatch_build.py's mypyc hook; it needs a C compiler).
+build: $(GENERATED_STAMP) | $(VENV_STAMP)
 	rm -rf dist
 	$(PY) -m build --no-isolation --outdir dist . >/dev/null
-	cp $(COMPILED_WHEEL_DIR)/*.whl dist/
 	$(BIN)/twine check --strict dist/*
 	@ls dist
 
@@ -103,14 +103,19 @@ lint-python: $(VENV_STAMP)
 
 lint: lint-spec lint-python
 
-test: $(VENV_STAMP) $(NODE_STAMP) lint check-generated $(COMPILED_STAMP)
+test: $(VENV_STAMP) $(NODE_STAMP) lint check-generated
 	$(BIN)/pytest $(PYTEST_ARGS)
-	@echo "again against the compiled wheel ($(COMPILED_DIR)): the server, runtime, client and contract tests"
+
+# The compiled build on its own (a C compiler and the Python headers needed): the server, runtime,
+# client and contract tests against it, and its wheel installed in an empty venv.
+test-compiled: $(VENV_STAMP) $(COMPILED_STAMP)
 	PYTHONPATH=$(abspath $(COMPILED_DIR)) SINCH_CALLING_EXPECT_COMPILED=1 \
 		$(BIN)/pytest -q -p no:cacheprovider tests/server tests/runtime tests/client tests/contract $(PYTEST_ARGS)
+	SINCH_CALLING_TEST_COMPILED_WHEEL=1 $(BIN)/pytest -q -p no:cacheprovider tests/packaging $(PYTEST_ARGS)
 
+# Everything but the slow tests (live servers, subprocesses, fresh venvs).
 test-fast: $(VENV_STAMP)
-	$(BIN)/pytest -x -q $(PYTEST_ARGS)
+	$(BIN)/pytest -x -q -m "not slow" $(PYTEST_ARGS)
 
 # ---------------------------------------------------------------- server, benchmarks, fuzzing
 serve: $(VENV_STAMP)

@@ -1,6 +1,6 @@
-"""The compiled wheel's run of these tests (``make test``'s second pytest) must exercise compiled code.
+"""The compiled wheel's run of these tests (``make test-compiled``) must exercise compiled code.
 
-``make test`` runs the server's, runtime's, client's and contract tests a second time with the
+``make test-compiled`` runs the server's, runtime's, client's and contract tests with the
 unpacked compiled wheel first on ``PYTHONPATH`` and ``SINCH_CALLING_EXPECT_COMPILED=1``; without
 this check a broken build step would quietly test the pure-Python modules twice.
 """
@@ -29,7 +29,7 @@ def test_each_listed_module_exists(path: str) -> None:
     assert (root / path).is_file(), f"hatch_build.COMPILED lists {path}, which does not exist"
 
 
-@pytest.mark.skipif(not EXPECT_COMPILED, reason="the pure-Python run (make test runs the compiled one after it)")
+@pytest.mark.skipif(not EXPECT_COMPILED, reason="the pure-Python run (make test-compiled runs the compiled one)")
 def test_the_compiled_modules_are_what_runs() -> None:
     loaded = {path: importlib.import_module(_module_name(path)).__file__ or "" for path in COMPILED}
     interpreted = {path: file for path, file in loaded.items() if not file.endswith(".so")}
