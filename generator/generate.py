@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import shutil
 import subprocess
 import sys
@@ -76,14 +77,21 @@ _PRIMITIVES = (
 RUFF_FORMAT = ["format", "--isolated", "--target-version", "py310", "--line-length", "120"]
 
 
-def operation_hosts(spec: dict[str, Any]) -> dict[str, str]:
-    """operationId (snake_case, as the generator names endpoints) -> host family, from `x-sinch-host`."""
-    hosts: dict[str, str] = {}
+def _raw(name: Any) -> str:
+    """The spec's own text of a name openapi-python-client wraps in an UntrustedString."""
+    return str(name.get_untrusted_value()) if hasattr(name, "get_untrusted_value") else str(name)
+
+
+def _operations(spec: dict[str, Any]) -> Iterator[dict[str, Any]]:
     for path_item in spec["paths"].values():
         for method, operation in path_item.items():
             if method != "parameters":
-                hosts[strings.snake_case(operation["operationId"])] = operation["x-sinch-host"]
-    return hosts
+                yield operation
+
+
+def operation_hosts(spec: dict[str, Any]) -> dict[str, str]:
+    """operationId (snake_case, as the generator names endpoints) -> host family, from `x-sinch-host`."""
+    return {strings.snake_case(op["operationId"]): op["x-sinch-host"] for op in _operations(spec)}
 
 
 def discriminators(spec: dict[str, Any]) -> dict[tuple[str, ...], str]:
@@ -140,6 +148,12 @@ def template_helpers(spec: dict[str, Any], openapi: GeneratorData) -> dict[str, 
     def host(endpoint: Any) -> str:
         return hosts[str(endpoint.name)]
 
+    operation_ids = {strings.snake_case(op["operationId"]): op["operationId"] for op in _operations(spec)}
+
+    def operation_id(endpoint: Any) -> str:
+        """The spec's operationId of an endpoint (named in errors, as users read it in the spec)."""
+        return str(operation_ids[str(endpoint.name)])
+
     def client_imports() -> list[str]:
         lines: set[str] = set()
         for collection in openapi.endpoint_collections_by_tag.values():
@@ -189,6 +203,16 @@ def template_helpers(spec: dict[str, Any], openapi: GeneratorData) -> dict[str, 
             visit(models[root])
         return sorted(seen)
 
+    schemas = spec["components"]["schemas"]
+
+    def aliases(model: Any, prop: Any) -> str:
+        """The other wire names Sinch uses for a property (`x-sinch-aliases`), as a Python tuple; "" if none."""
+        # the names are only lookup keys here; what reaches the code is json.dumps-quoted
+        schema_name = _raw(model.name).rsplit("/", 1)[-1]  # "/components/schemas/X"
+        schema = schemas.get(schema_name, {}).get("properties", {}).get(_raw(prop.name), {})
+        names = schema.get("x-sinch-aliases") or []
+        return "(" + "".join(f"{json.dumps(str(name))}, " for name in names) + ")" if names else ""
+
     def resource_class(tag: str) -> str:
         return "".join(part.capitalize() for part in str(tag).split("_")) + "Resource"
 
@@ -201,6 +225,7 @@ def template_helpers(spec: dict[str, Any], openapi: GeneratorData) -> dict[str, 
         "sinch_version": str(spec["info"]["version"]),
         "sinch_regions": ", ".join(f'"{region}"' for region in _runtime_regions()),
         "sinch_host": host,
+        "sinch_operation_id": operation_id,
         "sinch_discriminator": discriminator,
         "sinch_primitive_types": primitive_types,
         "sinch_success_type": success_type,
@@ -209,6 +234,7 @@ def template_helpers(spec: dict[str, Any], openapi: GeneratorData) -> dict[str, 
         "sinch_client_imports": client_imports,
         "sinch_resource_class": resource_class,
         "sinch_union": union,
+        "sinch_aliases": aliases,
         "sinch_svaml_documents": svaml_documents,
         "sinch_reachable_classes": reachable_classes,
         "sinch_tag_description": tag_description,

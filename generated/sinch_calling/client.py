@@ -425,8 +425,8 @@ class CallsResource:
 
         Args:
             call_id (str):
-            body (ManageCallRequest): SVAML for a running call; only `playFiles`/`say` and
-                `hangup`/`continue`/`park` are allowed here.
+            body (ManageCallRequest): SVAML for a running call: any instructions, and optionally one
+                of the actions `hangup`, `continue` or `park` (without one the call goes on as it was).
 
         Raises:
             sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
@@ -459,8 +459,8 @@ class CallsResource:
         Args:
             call_id (str):
             call_leg (CallLeg): A leg of a call.
-            body (ManageCallRequest): SVAML for a running call; only `playFiles`/`say` and
-                `hangup`/`continue`/`park` are allowed here.
+            body (ManageCallRequest): SVAML for a running call: any instructions, and optionally one
+                of the actions `hangup`, `continue` or `park` (without one the call goes on as it was).
 
         Raises:
             sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
@@ -586,8 +586,8 @@ class AsyncCallsResource:
 
         Args:
             call_id (str):
-            body (ManageCallRequest): SVAML for a running call; only `playFiles`/`say` and
-                `hangup`/`continue`/`park` are allowed here.
+            body (ManageCallRequest): SVAML for a running call: any instructions, and optionally one
+                of the actions `hangup`, `continue` or `park` (without one the call goes on as it was).
 
         Raises:
             sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
@@ -620,8 +620,8 @@ class AsyncCallsResource:
         Args:
             call_id (str):
             call_leg (CallLeg): A leg of a call.
-            body (ManageCallRequest): SVAML for a running call; only `playFiles`/`say` and
-                `hangup`/`continue`/`park` are allowed here.
+            body (ManageCallRequest): SVAML for a running call: any instructions, and optionally one
+                of the actions `hangup`, `continue` or `park` (without one the call goes on as it was).
 
         Raises:
             sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
@@ -1161,8 +1161,9 @@ class NumbersResource:
     ) -> None:
         """Un-assign a number from an application.
 
-        Removes one number's capability from an application. Without `applicationKey` the number is removed
-        from the application that signed the request.
+        Removes one number's capability from an application. Without `applicationkey` the number is removed
+        from the application that signed the request. Sinch's reference spells the key `applicationkey`; the
+        seed's example `applicationKey` is accepted too.
 
         Args:
             body (UnassignNumberRequest): Which number to un-assign, from which application, for which
@@ -1299,8 +1300,9 @@ class AsyncNumbersResource:
     ) -> None:
         """Un-assign a number from an application.
 
-        Removes one number's capability from an application. Without `applicationKey` the number is removed
-        from the application that signed the request.
+        Removes one number's capability from an application. Without `applicationkey` the number is removed
+        from the application that signed the request. Sinch's reference spells the key `applicationkey`; the
+        seed's example `applicationKey` is accepted too.
 
         Args:
             body (UnassignNumberRequest): Which number to un-assign, from which application, for which

@@ -4,10 +4,10 @@
 Each document allows only the actions and instructions valid where it is used, so a type checker
 refuses, say, a ``park`` in an ACE answer:
 
-- ``AceResponse``: SVAML answering an ACE.
-- ``IceResponse``: SVAML answering an ICE.
-- ``ManageCallRequest``: SVAML for a running call; only `playFiles`/`say` and `hangup`/`continue`/`park` are allowed here.
-- ``PieResponse``: SVAML answering a PIE.
+- ``AceResponse``: SVAML answering an ACE. Sinch's reference requires neither part.
+- ``IceResponse``: SVAML answering an ICE. Sinch's reference requires neither part.
+- ``ManageCallRequest``: SVAML for a running call: any instructions, and optionally one of the actions `hangup`, `continue` or `park` (without one the call goes on as it was).
+- ``PieResponse``: SVAML answering a PIE. Sinch's reference requires neither part.
 - ``Svaml``: A SVAML document (any instructions, any action), e.g. the `ice`/`ace` of a custom callout.
 
     from sinch_calling.svaml import ConnectPstnAction, IceResponse, SayInstruction, to_json
@@ -32,6 +32,7 @@ from .models import (
     ConnectPstnAction,
     ConnectSipAction,
     ConnectSipActionTransport,
+    ConnectStreamAction,
     ContinueAction,
     HangupAction,
     IceResponse,
@@ -46,13 +47,13 @@ from .models import (
     PieResponse,
     PlayFilesInstruction,
     RecordingOptions,
-    RecordingOptionsFormat,
     RunMenuAction,
     SayInstruction,
     SendDtmfInstruction,
     SetCookieInstruction,
     StartRecordingInstruction,
     StopRecordingInstruction,
+    StreamingOptions,
     Svaml,
     TranscriptionOptions,
 )
@@ -69,6 +70,7 @@ __all__ = [
     "ConnectPstnAction",
     "ConnectSipAction",
     "ConnectSipActionTransport",
+    "ConnectStreamAction",
     "ContinueAction",
     "HangupAction",
     "IceResponse",
@@ -83,13 +85,13 @@ __all__ = [
     "PieResponse",
     "PlayFilesInstruction",
     "RecordingOptions",
-    "RecordingOptionsFormat",
     "RunMenuAction",
     "SayInstruction",
     "SendDtmfInstruction",
     "SetCookieInstruction",
     "StartRecordingInstruction",
     "StopRecordingInstruction",
+    "StreamingOptions",
     "Svaml",
     "TranscriptionOptions",
     "to_json",

@@ -10,6 +10,7 @@ forward-compatible path instead:
 - ``parse_discriminated`` picks a ``oneOf`` variant by its discriminator, in one step;
 - ``open_enum_member`` lets an enum keep a value the spec does not know yet (Sinch adds
   DiCE reasons over time) instead of failing;
+- ``pop_field`` reads a field that Sinch spells two ways (``x-sinch-aliases`` in the spec);
 - ``parse_body`` runs a model's ``from_dict`` on a response and turns any failure into a
   ``ResponseValidationError`` that names the field.
 """
@@ -36,6 +37,7 @@ __all__ = [
     "parse_body",
     "parse_datetime",
     "parse_discriminated",
+    "pop_field",
 ]
 
 T = TypeVar("T")
@@ -88,6 +90,29 @@ def _type_message(field: str, expected: tuple[type, ...], value: object) -> str:
     return f"field {field!r} should be {wanted}, got {got}"
 
 
+_MISSING: Any = object()
+_REQUIRED: Any = object()
+
+
+def pop_field(data: dict[str, Any], name: str, aliases: tuple[str, ...], default: Any = _REQUIRED) -> Any:
+    """Pop field ``name`` from ``data``, or else the first of its ``aliases`` that is there.
+
+    Sinch spells some fields two ways (``number``/``numberItem``, ``callHeaders``/``callheaders``):
+    the documented name wins, and every alias is removed, so the model writes back one spelling.
+    A required field (no ``default``) that is absent under every name raises ``KeyError(name)``.
+    """
+    value = data.pop(name, _MISSING)
+    for alias in aliases:
+        other = data.pop(alias, _MISSING)
+        if value is _MISSING:
+            value = other
+    if value is not _MISSING:
+        return value
+    if default is _REQUIRED:
+        raise KeyError(name)
+    return default
+
+
 def parse_datetime(value: object, field: str) -> datetime.datetime:
     """Parse an ISO-8601 date-time field as Sinch sends it (``Z``, offsets, any fraction length).
 
@@ -133,18 +158,27 @@ def open_enum_member(enum: type[E], value: object) -> E | None:
     return cast(E, member)
 
 
-def parse_body(response: httpx.Response, parse: Callable[[Any], T]) -> T:
-    """Decode a 2xx response's JSON and parse it with ``parse`` (a model's ``from_dict``)."""
+def parse_body(response: httpx.Response, parse: Callable[[Any], T], operation: str = "") -> T:
+    """Decode a 2xx response's JSON and parse it with ``parse`` (a model's ``from_dict``).
+
+    Any failure, however deep, becomes a ``ResponseValidationError`` naming ``operation`` (the
+    spec's operationId) and the field, so ``except SinchCallingError`` catches it.
+    """
     try:
         data = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ResponseValidationError("<body>", f"response body is not JSON: {exc}", response=response) from exc
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        # RecursionError: a body nested ~1,000 deep (3 KB) exhausts json's recursion limit.
+        raise _invalid(operation, "<body>", f"response body is not JSON: {exc}", response) from exc
     try:
         return parse(data)
     except FieldError as exc:
-        raise ResponseValidationError(exc.field, str(exc), response=response) from exc
+        raise _invalid(operation, exc.field, str(exc), response) from exc
     except KeyError as exc:
         field = str(exc.args[0]) if exc.args else "<unknown>"
-        raise ResponseValidationError(field, f"required field {field!r} is missing", response=response) from exc
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise ResponseValidationError("<body>", f"response does not match the spec: {exc}", response=response) from exc
+        raise _invalid(operation, field, f"required field {field!r} is missing", response) from exc
+    except (TypeError, ValueError, AttributeError, RecursionError) as exc:
+        raise _invalid(operation, "<body>", f"response does not match the spec: {exc}", response) from exc
+
+
+def _invalid(operation: str, field: str, message: str, response: httpx.Response) -> ResponseValidationError:
+    return ResponseValidationError(field, message, response=response, operation=operation)

@@ -1,8 +1,9 @@
 """The callbacks of a simulated call, and what their SVAML answers do to it.
 
 A callout that asks for callbacks (``enableAce``/``enableDice``/``enablePie``, when the
-application has callback URLs; or a custom callout, whose ``ice``/``ace`` are inline SVAML and
-``pie`` a URL) gets a plan, ``call["cb"]``, and jobs in the store (see ``delivery.JobQueue``):
+application has callback URLs; or a custom callout, whose ``ice``/``ace``/``pie`` are each inline
+SVAML or a URL that replaces the callback URL, and ``dice`` a URL) gets a plan, ``call["cb"]``,
+and jobs in the store (see ``delivery.JobQueue``):
 
 - ``ice``    (custom callout without inline ``ice``, at placement): ICE to the callback URLs.
 - ``answer`` (when the call is answered): the inline ``ace`` SVAML, or an ACE to the callback URLs.
@@ -86,6 +87,10 @@ def simulate_menu(action: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # A tts or conference callout's flags asking for each callback.
+def _is_url(value: object) -> bool:
+    return isinstance(value, str) and value.lstrip().lower().startswith(("http://", "https://"))
+
+
 _ENABLE_FLAGS = (("enableAce", "ace"), ("enableDice", "dice"), ("enablePie", "pie"))
 
 
@@ -122,21 +127,15 @@ class CallFlow:
         has_urls = bool(self.callback_targets(call.get("applicationKey")))
         cb: dict[str, Any] = {}
         if method == "customCallout":
-            ice, ace, pie = details.get("ice"), details.get("ace"), details.get("pie")
-            if isinstance(ice, str):
-                cb["iceSvaml"] = ice
-            elif has_urls:
-                cb["ice"] = True
-            if isinstance(ace, str):
-                cb["aceSvaml"] = ace
-            elif has_urls:
-                cb["ace"] = True
-            if isinstance(pie, str) and pie:
-                cb["pieUrl"] = pie
-            elif has_urls:
-                cb["pie"] = True
-            if has_urls:
-                cb["dice"] = True
+            # Each of ice/ace/pie is inline SVAML or a URL for that event (Sinch's reference); dice a URL.
+            for event in ("ice", "ace", "pie", "dice"):
+                value = details.get(event)
+                if _is_url(value):
+                    cb[f"{event}Url"] = value
+                elif event != "dice" and isinstance(value, str) and value.strip():
+                    cb[f"{event}Svaml"] = value
+                elif has_urls:
+                    cb[event] = True
         elif has_urls:
             for flag, name in _ENABLE_FLAGS:
                 if details.get(flag) is True:
@@ -161,18 +160,23 @@ class CallFlow:
         created = float(call["createdAt"])
         if "iceSvaml" in cb:
             self._apply_text(call, cb["iceSvaml"], "ice", created)
-        elif cb.get("ice"):
+        elif cb.get("ice") or "iceUrl" in cb:
             self.jobs.schedule(call_id, "ice", created)
-        if call.get("answerAt") is not None and ("aceSvaml" in cb or cb.get("ace")):
+        if call.get("answerAt") is not None and ("aceSvaml" in cb or "aceUrl" in cb or cb.get("ace")):
             self.jobs.schedule(call_id, "answer", float(call["answerAt"]))
-        if cb.get("dice"):
+        if cb.get("dice") or "diceUrl" in cb:
             self.jobs.schedule(call_id, "dice", self._expected_end(call))
 
     def call_ended(self, call: Document) -> None:
         """The simulation ended ``call`` early: its DiCE is due at once."""
         cb = call.get("cb")
-        if cb and cb.get("dice") and not cb.get("diceSent"):
+        if cb and (cb.get("dice") or "diceUrl" in cb) and not cb.get("diceSent"):
             self.jobs.schedule(call["callId"], "dice", self._expected_end(call))
+
+    def _targets(self, cb: Mapping[str, Any], event: str, key: str) -> list[tuple[str, str]]:
+        """A custom callout's own URL for ``event``, else the application's callback URLs."""
+        url = cb.get(f"{event}Url")
+        return [(event, str(url))] if url else self.callback_targets(key)
 
     @staticmethod
     def _expected_end(call: Document) -> float:
@@ -200,17 +204,20 @@ class CallFlow:
             cb["diceSent"] = True
             self.store.put("calls", call["callId"], call)
             body = self._dice(call, ended if ended is not None else at, result, reason, duration)
-            return Outgoing("dice", call["callId"], body, self.callback_targets(key), key)
+            return Outgoing("dice", call["callId"], body, self._targets(cb, "dice", key), key)
         if status == "FINAL" or call.get("end") is not None:
             return None
         if kind == "ice":
-            return Outgoing("ice", call["callId"], self._ice(call, at), self.callback_targets(key), key)
+            return Outgoing("ice", call["callId"], self._ice(call, at), self._targets(cb, "ice", key), key)
         if kind == "answer":
             if "aceSvaml" in cb:
                 self._apply_text(call, cb["aceSvaml"], "ace", at)
                 return None
-            return Outgoing("ace", call["callId"], self._common(call, "ace", at), self.callback_targets(key), key)
+            return Outgoing("ace", call["callId"], self._common(call, "ace", at), self._targets(cb, "ace", key), key)
         if kind == "pie":
+            if "pieSvaml" in cb:
+                self._apply_text(call, cb["pieSvaml"], "pie", at)
+                return None
             url = job.get("url")
             targets = [("pie", str(url))] if url else self.callback_targets(key)
             body = self._common(call, "pie", at) | {"menuResult": job.get("menuResult") or {}}
@@ -265,7 +272,8 @@ class CallFlow:
         self._apply(call, svaml, event, at)
 
     def _apply(self, call: Document, svaml: Mapping[str, Any], event: str, at: float) -> None:
-        action = svaml.get("action") or {}
+        # No action: the call goes on as it was (Sinch's reference requires neither part of SVAML).
+        action = svaml.get("action") or {"name": "continue"}
         name = action.get("name")
         cb: dict[str, Any] = call.setdefault("cb", {})
         if name == "hangup":
@@ -299,7 +307,7 @@ class CallFlow:
     def _run_menu(self, call: Document, action: Mapping[str, Any], at: float) -> None:
         cb: dict[str, Any] = call.get("cb") or {}
         url = cb.get("pieUrl")
-        if not url and not cb.get("pie"):
+        if not url and not cb.get("pie") and "pieSvaml" not in cb:
             log.info("call %s: runMenu without a PIE destination (enablePie is off)", call["callId"])
             return
         answered = call.get("answerAt")

@@ -10,6 +10,7 @@ deterministic: see data/calls.yaml for the lifecycle.
 from __future__ import annotations
 
 import functools
+import json
 import math
 import random
 from collections.abc import Callable, Iterable, Mapping
@@ -35,9 +36,9 @@ __all__ = ["Fixtures", "Simulation", "load_fixtures"]
 Clock = Callable[[], float]
 Handler = Callable[[Request], Any]
 
-# What PATCH /calls/id may carry (wire-protocol.md, "Which are valid where").
+# The actions PATCH /calls/id may carry (Sinch's reference: svaml.action.patch); every instruction
+# is allowed there, and the action may be left out (spec/DECISIONS.md).
 PATCH_ACTIONS = frozenset({"hangup", "continue", "park"})
-PATCH_INSTRUCTIONS = frozenset({"playFiles", "say"})
 
 _NUMBER_TYPES = {
     phonenumbers.PhoneNumberType.FIXED_LINE: "Fixed",
@@ -57,6 +58,18 @@ def _classify_destination(endpoint: str) -> tuple[str | None, str]:
     except phonenumbers.NumberParseException:
         return None, "Unknown"
     return phonenumbers.region_code_for_number(parsed), _NUMBER_TYPES.get(phonenumbers.number_type(parsed), "Other")
+
+
+def _connected_number(ice: object) -> dict[str, str] | None:
+    """A custom callout without ``destination``: the number its inline ICE SVAML connects to."""
+    if not isinstance(ice, str) or not ice.lstrip().startswith("{"):
+        return None
+    try:
+        action = json.loads(ice).get("action") or {}
+    except (ValueError, AttributeError, RecursionError):
+        return None
+    number = action.get("number") if isinstance(action, dict) and action.get("name") == "connectPstn" else None
+    return {"type": "number", "endpoint": number} if isinstance(number, str) and number else None
 
 
 @dataclass
@@ -265,7 +278,7 @@ class Simulation:
         country = phonenumbers.region_code_for_number(parsed) or "ZZ"
         restricted = _TYPE_NAMES.get(kind) in set(self.fixtures.rates.get("restricted_types") or [])
         return {
-            "numberItem": {  # the seed's and the spec's name (sinch 1.1.4 reads "number")
+            "number": {  # Sinch's reference and SDKs; the seed's example says numberItem (DECISIONS.md)
                 "countryId": country,
                 "numberType": number_type,
                 "normalizedNumber": phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164),
@@ -294,7 +307,7 @@ class Simulation:
         details = body.get(method)
         if not isinstance(details, dict):
             raise ApiError(400, errors.MISSING_PARAMETER, f"Missing parameter: {method}")
-        destination = details.get("destination") or {}
+        destination = details.get("destination") or _connected_number(details.get("ice")) or {}
         now = self.clock()
         call_id = self.new_id()
         if method == "ttsCallout":
@@ -399,13 +412,7 @@ class Simulation:
         if status == "FINAL":
             raise ApiError(404, errors.NOT_FOUND, "Call not found: it has already ended")
         body = request.body or {}
-        for instruction in body.get("instructions") or []:
-            name = instruction.get("name") if isinstance(instruction, dict) else None
-            if name not in PATCH_INSTRUCTIONS:
-                raise ApiError(
-                    400, errors.INVALID_REQUEST, f"Invalid request: instruction {name!r} is not allowed here"
-                )
-        action = body.get("action") or {}
+        action = body.get("action") or {"name": "continue"}  # no action: the call goes on
         name = action.get("name") if isinstance(action, dict) else None
         if name not in PATCH_ACTIONS:
             raise ApiError(400, errors.INVALID_REQUEST, f"Invalid request: action {name!r} is not allowed here")

@@ -281,9 +281,43 @@ def _servers_prefixes(document: Mapping[str, Any]) -> list[str]:
     return prefixes
 
 
+def with_aliases(components: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``components`` where each ``x-sinch-aliases`` name of a property is validated like the property.
+
+    Sinch spells some fields two ways (``callHeaders``/``callheaders``); the server accepts either,
+    and a value under the alias must be as valid as under the documented name. A required property
+    is present when it is there under any of its names.
+    """
+    schemas = dict(components.get("schemas") or {})
+    for name, schema in schemas.items():
+        properties = schema.get("properties") if isinstance(schema, Mapping) else None
+        if not isinstance(properties, Mapping):
+            continue
+        names = {
+            key: [str(alias) for alias in prop.get("x-sinch-aliases") or ()]
+            for key, prop in properties.items()
+            if isinstance(prop, Mapping) and prop.get("x-sinch-aliases")
+        }
+        if not names:
+            continue
+        extended = dict(schema)
+        extended["properties"] = {**properties, **{a: properties[k] for k, aliases in names.items() for a in aliases}}
+        required = [str(key) for key in schema.get("required") or ()]
+        either = [
+            {"anyOf": [{"required": [key]}, *({"required": [alias]} for alias in names[key])]}
+            for key in required
+            if key in names
+        ]
+        if either:
+            extended["required"] = [key for key in required if key not in names]
+            extended["allOf"] = [*schema.get("allOf", ()), *either]
+        schemas[name] = extended
+    return {**components, "schemas": schemas}
+
+
 def compile_spec(document: Mapping[str, Any], extra_prefixes: tuple[str, ...] = DEFAULT_PREFIXES) -> CompiledSpec:
     """Compile the routes and validators of every operation. Raises SpecError on a broken document."""
-    components = document.get("components", {}) or {}
+    components = with_aliases(document.get("components", {}) or {})
     scheme_kinds = _scheme_kinds(document)
     global_security = document.get("security")
     operations: dict[str, Operation] = {}
@@ -395,7 +429,9 @@ def _compile_operation(
         key = str(status).upper() if str(status) != "default" else "default"
         responses[key] = ResponseSpec(validator, bool(content))
     successes = sorted(int(s) for s in responses if s.isdigit() and s.startswith("2"))
-    success_status = successes[0] if successes else 200
+    # Where the spec accepts 200 and 204, `x-sinch-success-status` says which one Sinch answers.
+    declared = raw_op.get("x-sinch-success-status")
+    success_status = int(declared) if declared else successes[0] if successes else 200
 
     security = raw_op.get("security", global_security)
     schemes: set[str] = set()

@@ -28,6 +28,7 @@ from sinch_calling.models import (
     InputMethod,
     MenuResultType,
 )
+from sinch_calling.types import UNSET
 
 from tests.callbacks.helpers import spec, webhook_examples
 from tests.support import CALLBACK_BODY
@@ -255,10 +256,10 @@ def test_malformed_bodies_are_refused_clearly(body: bytes, message: str) -> None
     [
         ({"event": "dice", "callid": "c", "duration": "14"}, "duration"),
         ({"event": "dice", "callid": 42}, "callid"),
-        ({"event": "ice"}, "callid"),
+        ({"event": "ice", "callid": "c", "to": {"type": "did"}}, "endpoint"),
         ({"event": "dice", "callid": "c", "version": True}, "version"),
     ],
-    ids=["string-duration", "number-callid", "missing-callid", "bool-version"],
+    ids=["string-duration", "number-callid", "missing-endpoint", "bool-version"],
 )
 def test_fields_that_violate_the_spec_are_named(body: dict[str, Any], field: str) -> None:
     with pytest.raises(CallbackParseError) as caught:
@@ -276,3 +277,12 @@ def test_a_bad_timestamp_in_the_body_is_refused_clearly() -> None:
 def test_a_body_of_another_type_is_a_programming_error() -> None:
     with pytest.raises(TypeError):
         parse_event(42)  # type: ignore[arg-type]
+
+
+def test_the_call_id_is_read_under_both_spellings_and_may_be_absent() -> None:
+    # Sinch sends `callid`; the examples of its reference write `callId`; only `event` is required.
+    assert parse_event({"event": "ice", "callid": "a"}).callid == "a"
+    assert parse_event({"event": "ice", "callId": "b"}).callid == "b"
+    both = parse_event({"event": "notify", "callid": "a", "callId": "b", "type": "amd"})
+    assert both.callid == "a" and both.to_dict() == {"event": "notify", "callid": "a", "type": "amd"}
+    assert parse_event({"event": "ace"}).callid is UNSET

@@ -179,8 +179,8 @@ def test_configuration_operations(client: SinchClient) -> None:
     numbers = client.numbers.get_numbers()
     assert numbers.numbers, "the recorded server ships a numbers inventory"
     looked_up = client.query.query_number(number="+46(0)73-017-0101")
-    assert looked_up.number_item.normalized_number == "+46730170101"
-    assert looked_up.number_item.country_id == "SE"
+    assert looked_up.number.normalized_number == "+46730170101"
+    assert looked_up.number.country_id == "SE"
 
 
 def test_raw_response_access(client: SinchClient) -> None:

@@ -30,8 +30,9 @@ from .harness import RUN, raw_config, same_json, spec_document
 
 DOCUMENT = spec_document()
 SCHEMAS: dict[str, Any] = DOCUMENT["components"]["schemas"]
-# Schemas that are plain values in the client, not models: a string with a pattern.
-PRIMITIVES = {"E164Number": str}
+# Schemas that are plain values in the client, not models: a string with a pattern, and the open
+# locale (typed `Locale | str`, a known constant or any string).
+PRIMITIVES = {"E164Number": str, "LocaleOrVoice": str}
 
 
 def synthetic_document() -> dict[str, Any]:

@@ -148,7 +148,7 @@ async def test_basic_caller_owns_its_assignments(raw: httpx.AsyncClient) -> None
     r = await raw.post(
         "/v1/configuration/numbers", json={"numbers": ["+46730170101"]}, auth=httpx.BasicAuth(KEY, SECRET)
     )
-    assert r.status_code == 200
+    assert r.status_code == 204
     numbers = (await raw.get("/v1/configuration/numbers", auth=httpx.BasicAuth(KEY, SECRET))).json()["numbers"]
     assert {"number": "+46730170101", "capability": "voice", "applicationkey": KEY} in numbers
 

@@ -52,7 +52,7 @@ async def test_a_disallowed_primary_is_never_contacted_and_the_fallback_is_used(
     async with signed_client(app, clock) as client:
         urls = {"primary": "http://callbacks.example.com/cb", "fallback": "http://127.0.0.1:9/cb"}
         answer = await client.post(f"/v1/configuration/callbacks/applications/{KEY}", json={"url": urls})
-        assert answer.status_code == 200
+        assert answer.status_code == 204
         destination = {"type": "number", "endpoint": "+46730170101"}
         body = {"method": "ttsCallout", "ttsCallout": {"destination": destination, "text": "Hi", "enableDice": True}}
         assert (await client.post("/calling/v1/callouts", json=body)).status_code == 200

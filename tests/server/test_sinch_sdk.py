@@ -81,10 +81,13 @@ def test_sdk_bug_assign_sends_application_key_in_snake_case(voice: Any) -> None:
     assert assigned[("+14155552671", "voice")] == KEY  # not OTHER_KEY
 
 
-def test_sdk_bug_query_number_reads_number_instead_of_number_item(voice: Any) -> None:
-    """SDK bug: query_number reads ``body["number"]``; the API (seed, spec) answers ``numberItem``."""
-    with pytest.raises(KeyError, match="'number'"):
-        voice.applications.query_number("+46730170101")
+def test_query_number(voice: Any) -> None:
+    """The SDK reads ``number``, as Sinch answers (the seed's example said ``numberItem``)."""
+    looked_up = voice.applications.query_number("+46730170101")
+    assert (looked_up.country_id, looked_up.number_type) == ("SE", "Mobile")
+    assert looked_up.normalized_number == "+46730170101"
+    assert looked_up.restricted is False
+    assert looked_up.rate == {"currencyId": "USD", "amount": 0.0368}
 
 
 def test_call_flow(voice: Any, live_server: LiveServer) -> None:

@@ -145,14 +145,19 @@ class APITimeoutError(APIConnectionError):
 class ResponseValidationError(SinchCallingError):
     """A success response whose body does not match the API description.
 
-    ``field`` names the offending field (a dotted path such as ``"participants[0].callId"``).
+    ``field`` names the offending field (a dotted path such as ``"participants[0].callId"``) and
+    ``operation`` the operation whose answer it was (the spec's operationId, e.g. ``queryNumber``).
     """
 
-    def __init__(self, field: str, message: str, *, response: httpx.Response | None = None) -> None:
-        super().__init__(f"invalid response field {field!r}: {message}")
+    def __init__(
+        self, field: str, message: str, *, response: httpx.Response | None = None, operation: str = ""
+    ) -> None:
+        where = f"{operation}: " if operation else ""
+        super().__init__(f"{where}invalid response field {field!r}: {message}")
         self.field = field
         self.message = message
         self.response = response
+        self.operation = operation
 
 
 class CallbackVerificationError(SinchCallingError):

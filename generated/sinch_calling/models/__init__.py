@@ -29,6 +29,7 @@ from .connect_mxp_action import ConnectMxpAction
 from .connect_pstn_action import ConnectPstnAction
 from .connect_sip_action import ConnectSipAction
 from .connect_sip_action_transport import ConnectSipActionTransport
+from .connect_stream_action import ConnectStreamAction
 from .continue_action import ContinueAction
 from .custom_callout import CustomCallout
 from .custom_callout_request import CustomCalloutRequest
@@ -62,13 +63,13 @@ from .play_files_instruction import PlayFilesInstruction
 from .query_number_item import QueryNumberItem
 from .query_number_response import QueryNumberResponse
 from .recording_options import RecordingOptions
-from .recording_options_format import RecordingOptionsFormat
 from .run_menu_action import RunMenuAction
 from .say_instruction import SayInstruction
 from .send_dtmf_instruction import SendDtmfInstruction
 from .set_cookie_instruction import SetCookieInstruction
 from .start_recording_instruction import StartRecordingInstruction
 from .stop_recording_instruction import StopRecordingInstruction
+from .streaming_options import StreamingOptions
 from .svaml import Svaml
 from .transcription_options import TranscriptionOptions
 from .tts_callout import TtsCallout
@@ -105,6 +106,7 @@ __all__ = (
     "ConnectPstnAction",
     "ConnectSipAction",
     "ConnectSipActionTransport",
+    "ConnectStreamAction",
     "ContinueAction",
     "CustomCallout",
     "CustomCalloutRequest",
@@ -138,13 +140,13 @@ __all__ = (
     "QueryNumberItem",
     "QueryNumberResponse",
     "RecordingOptions",
-    "RecordingOptionsFormat",
     "RunMenuAction",
     "SayInstruction",
     "SendDtmfInstruction",
     "SetCookieInstruction",
     "StartRecordingInstruction",
     "StopRecordingInstruction",
+    "StreamingOptions",
     "Svaml",
     "TranscriptionOptions",
     "TtsCallout",

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ..models.say_instruction import SayInstruction
     from ..models.set_cookie_instruction import SetCookieInstruction
     from ..models.start_recording_instruction import StartRecordingInstruction
+    from ..models.stop_recording_instruction import StopRecordingInstruction
 
 
 T = TypeVar("T", bound="AceResponse")
@@ -26,19 +27,26 @@ T = TypeVar("T", bound="AceResponse")
 
 @_attrs_define
 class AceResponse:
-    """SVAML answering an ACE.
+    """SVAML answering an ACE. Sinch's reference requires neither part.
 
     Attributes:
-        action (ConnectConfAction | ContinueAction | HangupAction | RunMenuAction): An action valid in an answer to an
-            ACE.
-        instructions (list[PlayFilesInstruction | SayInstruction | SetCookieInstruction | StartRecordingInstruction] |
-            Unset):
+        instructions (list[PlayFilesInstruction | SayInstruction | SetCookieInstruction | StartRecordingInstruction |
+            StopRecordingInstruction] | Unset):
+        action (ConnectConfAction | ContinueAction | HangupAction | RunMenuAction | Unset): An action valid in an answer
+            to an ACE.
     """
 
-    action: ConnectConfAction | ContinueAction | HangupAction | RunMenuAction
     instructions: (
-        list[PlayFilesInstruction | SayInstruction | SetCookieInstruction | StartRecordingInstruction] | Unset
+        list[
+            PlayFilesInstruction
+            | SayInstruction
+            | SetCookieInstruction
+            | StartRecordingInstruction
+            | StopRecordingInstruction
+        ]
+        | Unset
     ) = UNSET
+    action: ConnectConfAction | ContinueAction | HangupAction | RunMenuAction | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -48,16 +56,7 @@ class AceResponse:
         from ..models.play_files_instruction import PlayFilesInstruction  # noqa: PLC0415
         from ..models.say_instruction import SayInstruction  # noqa: PLC0415
         from ..models.set_cookie_instruction import SetCookieInstruction  # noqa: PLC0415
-
-        action: dict[str, Any]
-        if isinstance(self.action, HangupAction):
-            action = self.action.to_dict()
-        elif isinstance(self.action, ContinueAction):
-            action = self.action.to_dict()
-        elif isinstance(self.action, ConnectConfAction):
-            action = self.action.to_dict()
-        else:
-            action = self.action.to_dict()
+        from ..models.start_recording_instruction import StartRecordingInstruction  # noqa: PLC0415
 
         instructions: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.instructions, Unset):
@@ -70,20 +69,32 @@ class AceResponse:
                     instructions_item = instructions_item_data.to_dict()
                 elif isinstance(instructions_item_data, SetCookieInstruction):
                     instructions_item = instructions_item_data.to_dict()
+                elif isinstance(instructions_item_data, StartRecordingInstruction):
+                    instructions_item = instructions_item_data.to_dict()
                 else:
                     instructions_item = instructions_item_data.to_dict()
 
                 instructions.append(instructions_item)
 
+        action: dict[str, Any] | Unset
+        if isinstance(self.action, Unset):
+            action = UNSET
+        elif isinstance(self.action, HangupAction):
+            action = self.action.to_dict()
+        elif isinstance(self.action, ContinueAction):
+            action = self.action.to_dict()
+        elif isinstance(self.action, ConnectConfAction):
+            action = self.action.to_dict()
+        else:
+            action = self.action.to_dict()
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "action": action,
-            }
-        )
+        field_dict.update({})
         if instructions is not UNSET:
             field_dict["instructions"] = instructions
+        if action is not UNSET:
+            field_dict["action"] = action
 
         return field_dict
 
@@ -97,12 +108,58 @@ class AceResponse:
         from ..models.say_instruction import SayInstruction  # noqa: PLC0415
         from ..models.set_cookie_instruction import SetCookieInstruction  # noqa: PLC0415
         from ..models.start_recording_instruction import StartRecordingInstruction  # noqa: PLC0415
+        from ..models.stop_recording_instruction import StopRecordingInstruction  # noqa: PLC0415
 
         d = dict(src_dict)
+        _instructions = d.pop("instructions", UNSET)
+        instructions: (
+            list[
+                PlayFilesInstruction
+                | SayInstruction
+                | SetCookieInstruction
+                | StartRecordingInstruction
+                | StopRecordingInstruction
+            ]
+            | Unset
+        ) = UNSET
+        if _instructions is not UNSET:
+            instructions = []
+            for instructions_item_data in _instructions:
 
-        def _parse_action(data: object) -> ConnectConfAction | ContinueAction | HangupAction | RunMenuAction:
+                def _parse_instructions_item(
+                    data: object,
+                ) -> (
+                    PlayFilesInstruction
+                    | SayInstruction
+                    | SetCookieInstruction
+                    | StartRecordingInstruction
+                    | StopRecordingInstruction
+                ):
+                    return cast(
+                        "PlayFilesInstruction | SayInstruction | SetCookieInstruction | StartRecordingInstruction | StopRecordingInstruction",
+                        parse_discriminated(
+                            data,
+                            "name",
+                            {
+                                "playFiles": PlayFilesInstruction.from_dict,
+                                "say": SayInstruction.from_dict,
+                                "setCookie": SetCookieInstruction.from_dict,
+                                "startRecording": StartRecordingInstruction.from_dict,
+                                "stopRecording": StopRecordingInstruction.from_dict,
+                            },
+                            "AceInstruction",
+                        ),
+                    )
+
+                instructions_item = _parse_instructions_item(instructions_item_data)
+
+                instructions.append(instructions_item)
+
+        def _parse_action(data: object) -> ConnectConfAction | ContinueAction | HangupAction | RunMenuAction | Unset:
+            if isinstance(data, Unset):
+                return data
             return cast(
-                "ConnectConfAction | ContinueAction | HangupAction | RunMenuAction",
+                "ConnectConfAction | ContinueAction | HangupAction | RunMenuAction | Unset",
                 parse_discriminated(
                     data,
                     "name",
@@ -116,41 +173,11 @@ class AceResponse:
                 ),
             )
 
-        action = _parse_action(d.pop("action"))
-
-        _instructions = d.pop("instructions", UNSET)
-        instructions: (
-            list[PlayFilesInstruction | SayInstruction | SetCookieInstruction | StartRecordingInstruction] | Unset
-        ) = UNSET
-        if _instructions is not UNSET:
-            instructions = []
-            for instructions_item_data in _instructions:
-
-                def _parse_instructions_item(
-                    data: object,
-                ) -> PlayFilesInstruction | SayInstruction | SetCookieInstruction | StartRecordingInstruction:
-                    return cast(
-                        "PlayFilesInstruction | SayInstruction | SetCookieInstruction | StartRecordingInstruction",
-                        parse_discriminated(
-                            data,
-                            "name",
-                            {
-                                "playFiles": PlayFilesInstruction.from_dict,
-                                "say": SayInstruction.from_dict,
-                                "setCookie": SetCookieInstruction.from_dict,
-                                "startRecording": StartRecordingInstruction.from_dict,
-                            },
-                            "AceInstruction",
-                        ),
-                    )
-
-                instructions_item = _parse_instructions_item(instructions_item_data)
-
-                instructions.append(instructions_item)
+        action = _parse_action(d.pop("action", UNSET))
 
         _instance = cls(
-            action=action,
             instructions=instructions,
+            action=action,
         )
 
         _instance.additional_properties = d

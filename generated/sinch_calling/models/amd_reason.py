@@ -6,6 +6,7 @@ from .._runtime.parsing import open_enum_member
 
 class AmdReason(str, Enum):
     BEEP = "beep"
+    GREETING = "greeting"
     INITIALSILENCE = "initialsilence"
     LONGGREETING = "longgreeting"
     NA = "n/a"

@@ -20,7 +20,7 @@ class AmdResult:
     """The result of answering machine detection.
 
     Attributes:
-        status (AmdStatus | Unset):
+        status (AmdStatus | Unset): What answered; `inprogress` in an ACE when the detection runs asynchronously.
         reason (AmdReason | Unset):
         duration (int | Unset): Seconds the detection took.
     """

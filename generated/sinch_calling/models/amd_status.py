@@ -7,6 +7,7 @@ from .._runtime.parsing import open_enum_member
 class AmdStatus(str, Enum):
     HANGUP = "hangup"
     HUMAN = "human"
+    INPROGRESS = "inprogress"
     MACHINE = "machine"
     NOTSURE = "notsure"
 

@@ -31,7 +31,8 @@ class CallResult:
         call_id (str): The call's id.
         from_ (Identity | Unset): An endpoint of a call, such as a phone number or an app user.
         to (Identity | Unset): An endpoint of a call, such as a phone number or an app user.
-        domain (Domain | Unset): `pstn` for the phone network, `mxp` for data (app or web) clients.
+        domain (Domain | Unset): `pstn` for the phone network, `mxp` for data (app or web) clients. Sinch documents the
+            upper-case spellings too.
         duration (int | Unset): How long the call has lasted, in seconds.
         status (CallStatus | Unset): Whether the call is still going on.
         result (CallResultValue | Unset): How the call went.

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -27,18 +27,20 @@ class ConferenceCalloutRequest:
 
     Attributes:
         destination (Identity): An endpoint of a call, such as a phone number or an app user.
-        conference_id (str): The conference to join.
+        conference_id (str): The conference to join (at most 64 characters); created by its first participant.
         cli (str | Unset): The number shown to the callee as the caller.
-        domain (Domain | Unset): `pstn` for the phone network, `mxp` for data (app or web) clients.
+        domain (Domain | Unset): `pstn` for the phone network, `mxp` for data (app or web) clients. Sinch documents the
+            upper-case spellings too.
         dtmf (str | Unset): DTMF tones to send once the call is answered.
-        max_duration (int | Unset): Longest the call may last, in seconds.
+        max_duration (int | Unset): Longest the call may last, in seconds (at most 14400, four hours).
         enable_ace (bool | Unset): Send an ACE when the call is answered; your backend must then answer with
-            `connectConf`.
-        enable_dice (bool | Unset): Send a DiCE when the call ends.
-        enable_pie (bool | Unset): Send a PIE after a `runMenu`.
+            `connectConf` (false when omitted).
+        enable_dice (bool | Unset): Send a DiCE when the call ends (false when omitted).
+        enable_pie (bool | Unset): Send a PIE after a `runMenu` (false when omitted).
         custom (str | Unset): Your own data, returned in callback events and call results.
-        locale (Locale | Unset): Language and voice for text-to-speech. `es-CA` is Sinch's code for Catalan; the seed's
-            `zn-CN` is a typo for `zh-CN` (see DECISIONS.md).
+        locale (Locale | str | Unset): Language or voice for text-to-speech: a locale (`en-US`), a locale and gender
+            (`en-US/female`) or a voice name (`Joanna`); Sinch compares them without regard to case. Any string is accepted;
+            `Locale` lists the documented locales.
         greeting (str | Unset): Text spoken to the participant before joining.
         moh_class (MohClass | Unset): Music on hold played to a waiting participant.
         conference_dtmf_options (ConferenceDtmfOptions | Unset): How DTMF from conference participants is handled.
@@ -54,7 +56,7 @@ class ConferenceCalloutRequest:
     enable_dice: bool | Unset = UNSET
     enable_pie: bool | Unset = UNSET
     custom: str | Unset = UNSET
-    locale: Locale | Unset = UNSET
+    locale: Locale | str | Unset = UNSET
     greeting: str | Unset = UNSET
     moh_class: MohClass | Unset = UNSET
     conference_dtmf_options: ConferenceDtmfOptions | Unset = UNSET
@@ -83,9 +85,13 @@ class ConferenceCalloutRequest:
 
         custom = self.custom
 
-        locale: str | Unset = UNSET
-        if not isinstance(self.locale, Unset):
+        locale: str | Unset
+        if isinstance(self.locale, Unset):
+            locale = UNSET
+        elif isinstance(self.locale, Locale):
             locale = self.locale.value
+        else:
+            locale = self.locale
 
         greeting = self.greeting
 
@@ -163,12 +169,20 @@ class ConferenceCalloutRequest:
 
         custom = check_field(d.pop("custom", UNSET), (str,), "custom")
 
-        _locale = d.pop("locale", UNSET)
-        locale: Locale | Unset
-        if isinstance(_locale, Unset):
-            locale = UNSET
-        else:
-            locale = Locale(_locale)
+        def _parse_locale(data: object) -> Locale | str | Unset:
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                componentsschemas_locale_or_voice_type_0 = Locale(data)
+
+                return componentsschemas_locale_or_voice_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Locale | str | Unset, data)
+
+        locale = _parse_locale(d.pop("locale", UNSET))
 
         greeting = check_field(d.pop("greeting", UNSET), (str,), "greeting")
 

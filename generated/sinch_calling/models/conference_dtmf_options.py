@@ -20,9 +20,9 @@ class ConferenceDtmfOptions:
 
     Attributes:
         mode (ConferenceDtmfOptionsMode | Unset): `ignore` drops tones, `forward` passes them to other participants,
-            `detect` reports them in a PIE.
-        max_digits (int | Unset): With `detect`, how many digits make one input.
-        timeout_mills (int | Unset): With `detect`, milliseconds to wait for the next digit.
+            `detect` reports them in a PIE (`ignore` when omitted).
+        max_digits (int | Unset): With `detect`, how many digits make one input (1 when omitted).
+        timeout_mills (int | Unset): With `detect`, milliseconds to wait for the next digit (3000 when omitted).
     """
 
     mode: ConferenceDtmfOptionsMode | Unset = UNSET

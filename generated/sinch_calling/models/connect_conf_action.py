@@ -24,7 +24,7 @@ class ConnectConfAction:
 
     Attributes:
         name (Literal['connectConf']):  Default: 'connectConf'.
-        conference_id (str):
+        conference_id (str): The conference to join (at most 64 characters); created by its first participant.
         conference_dtmf_options (ConferenceDtmfOptions | Unset): How DTMF from conference participants is handled.
         moh (MohClass | Unset): Music on hold played to a waiting participant.
     """

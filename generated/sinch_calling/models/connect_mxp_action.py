@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._runtime.parsing import pop_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -23,19 +24,22 @@ class ConnectMxpAction:
 
     Attributes:
         name (Literal['connectMxp']):  Default: 'connectMxp'.
-        destination (Identity): An endpoint of a call, such as a phone number or an app user.
-        callheaders (list[CallHeader] | Unset): Headers passed to the app (Sinch spells this property in lower case).
+        destination (Identity | Unset): An endpoint of a call, such as a phone number or an app user.
+        callheaders (list[CallHeader] | Unset): Headers passed to the app. Sinch's reference spells this property in
+            lower case, its examples and SDKs `callHeaders`; both are accepted.
     """
 
-    destination: Identity
     name: Literal["connectMxp"] = "connectMxp"
+    destination: Identity | Unset = UNSET
     callheaders: list[CallHeader] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
 
-        destination = self.destination.to_dict()
+        destination: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.destination, Unset):
+            destination = self.destination.to_dict()
 
         callheaders: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.callheaders, Unset):
@@ -49,9 +53,10 @@ class ConnectMxpAction:
         field_dict.update(
             {
                 "name": name,
-                "destination": destination,
             }
         )
+        if destination is not UNSET:
+            field_dict["destination"] = destination
         if callheaders is not UNSET:
             field_dict["callheaders"] = callheaders
 
@@ -67,9 +72,14 @@ class ConnectMxpAction:
         if name != "connectMxp":
             raise ValueError(f"name must match const 'connectMxp', got '{name}'")
 
-        destination = Identity.from_dict(d.pop("destination"))
+        _destination = d.pop("destination", UNSET)
+        destination: Identity | Unset
+        if isinstance(_destination, Unset):
+            destination = UNSET
+        else:
+            destination = Identity.from_dict(_destination)
 
-        _callheaders = d.pop("callheaders", UNSET)
+        _callheaders = pop_field(d, "callheaders", ("callHeaders",), UNSET)
         callheaders: list[CallHeader] | Unset = UNSET
         if _callheaders is not UNSET:
             callheaders = []

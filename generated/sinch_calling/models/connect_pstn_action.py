@@ -24,21 +24,25 @@ class ConnectPstnAction:
 
     Attributes:
         name (Literal['connectPstn']):  Default: 'connectPstn'.
-        number (str): A phone number in E.164 format, with a leading plus.
-        locale (Locale | Unset): Language and voice for text-to-speech. `es-CA` is Sinch's code for Catalan; the seed's
-            `zn-CN` is a typo for `zh-CN` (see DECISIONS.md).
-        max_duration (int | Unset): Longest the connected call may last, in seconds.
+        number (str | Unset): The number to connect to, in E.164. When omitted, the number the caller dialled is used
+            (an ICE answer), or the custom callout's destination.
+        locale (Locale | str | Unset): Language or voice for text-to-speech: a locale (`en-US`), a locale and gender
+            (`en-US/female`) or a voice name (`Joanna`); Sinch compares them without regard to case. Any string is accepted;
+            `Locale` lists the documented locales.
+        max_duration (int | Unset): Longest the connected call may last, in seconds (at most 14400).
         dial_timeout (int | Unset): Seconds to let the number ring.
         cli (str | Unset): The number shown to the callee.
         suppress_callbacks (bool | Unset): Send no further callbacks for this call.
         dtmf (str | Unset): Tones to send once answered.
-        indications (str | Unset): Country whose ringing tones the caller hears, e.g. `se`, `us`, `no`.
+        indications (str | Unset): Country whose ringing tones the caller hears, e.g. `se`, `us`, `no` (Sinch's list: at
+            au bg br be ch cl cn cz de dk ee es fi fr gr hu il in it lt jp mx my nl no nz ph pl pt ru se sg th uk us tw ve
+            za).
         amd (AmdOptions | Unset): Answering machine detection.
     """
 
-    number: str
     name: Literal["connectPstn"] = "connectPstn"
-    locale: Locale | Unset = UNSET
+    number: str | Unset = UNSET
+    locale: Locale | str | Unset = UNSET
     max_duration: int | Unset = UNSET
     dial_timeout: int | Unset = UNSET
     cli: str | Unset = UNSET
@@ -53,9 +57,13 @@ class ConnectPstnAction:
 
         number = self.number
 
-        locale: str | Unset = UNSET
-        if not isinstance(self.locale, Unset):
+        locale: str | Unset
+        if isinstance(self.locale, Unset):
+            locale = UNSET
+        elif isinstance(self.locale, Locale):
             locale = self.locale.value
+        else:
+            locale = self.locale
 
         max_duration = self.max_duration
 
@@ -78,9 +86,10 @@ class ConnectPstnAction:
         field_dict.update(
             {
                 "name": name,
-                "number": number,
             }
         )
+        if number is not UNSET:
+            field_dict["number"] = number
         if locale is not UNSET:
             field_dict["locale"] = locale
         if max_duration is not UNSET:
@@ -109,14 +118,22 @@ class ConnectPstnAction:
         if name != "connectPstn":
             raise ValueError(f"name must match const 'connectPstn', got '{name}'")
 
-        number = check_field(d.pop("number"), (str,), "number")
+        number = check_field(d.pop("number", UNSET), (str,), "number")
 
-        _locale = d.pop("locale", UNSET)
-        locale: Locale | Unset
-        if isinstance(_locale, Unset):
-            locale = UNSET
-        else:
-            locale = Locale(_locale)
+        def _parse_locale(data: object) -> Locale | str | Unset:
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                componentsschemas_locale_or_voice_type_0 = Locale(data)
+
+                return componentsschemas_locale_or_voice_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Locale | str | Unset, data)
+
+        locale = _parse_locale(d.pop("locale", UNSET))
 
         max_duration = check_field(d.pop("maxDuration", UNSET), (int,), "maxDuration")
 

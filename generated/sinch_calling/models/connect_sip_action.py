@@ -29,7 +29,7 @@ class ConnectSipAction:
         destination (Identity): An endpoint of a call, such as a phone number or an app user.
         max_duration (int | Unset):
         cli (str | Unset):
-        transport (ConnectSipActionTransport | Unset):
+        transport (ConnectSipActionTransport | Unset): `UDP` when omitted. Sinch's examples write it in lower case too.
         suppress_callbacks (bool | Unset):
         call_headers (list[CallHeader] | Unset):
         moh (MohClass | Unset): Music on hold played to a waiting participant.

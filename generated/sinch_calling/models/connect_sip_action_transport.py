@@ -6,8 +6,11 @@ from .._runtime.parsing import open_enum_member
 
 class ConnectSipActionTransport(str, Enum):
     TCP = "TCP"
+    TCP_LOWER_CASE = "tcp"
     TLS = "TLS"
+    TLS_LOWER_CASE = "tls"
     UDP = "UDP"
+    UDP_LOWER_CASE = "udp"
 
     def __str__(self) -> str:
         return str(self.value)

@@ -20,8 +20,10 @@ class CustomCallout:
 
     Attributes:
         method (Literal['customCallout']):  Default: 'customCallout'.
-        custom_callout (CustomCalloutRequest): Calls `destination` and drives the call with your own SVAML: `ice` and
-            `ace` are SVAML documents serialised as JSON strings, `pie` is a URL that receives PIE events.
+        custom_callout (CustomCalloutRequest): Places a call driven by your own SVAML. Each of `ice`, `ace`, `pie` and
+            `dice` is either a SVAML document serialised as a JSON string or a URL that receives that event instead of the
+            application's callback URL. `destination` and `cli` may be left out when the `ice` SVAML says where to connect
+            (a `connectPstn` with its `number`, say).
     """
 
     custom_callout: CustomCalloutRequest

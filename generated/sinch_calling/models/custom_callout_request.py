@@ -19,34 +19,39 @@ T = TypeVar("T", bound="CustomCalloutRequest")
 
 @_attrs_define
 class CustomCalloutRequest:
-    """Calls `destination` and drives the call with your own SVAML: `ice` and `ace` are SVAML documents serialised as JSON
-    strings, `pie` is a URL that receives PIE events.
+    """Places a call driven by your own SVAML. Each of `ice`, `ace`, `pie` and `dice` is either a SVAML document serialised
+    as a JSON string or a URL that receives that event instead of the application's callback URL. `destination` and
+    `cli` may be left out when the `ice` SVAML says where to connect (a `connectPstn` with its `number`, say).
 
         Attributes:
-            destination (Identity): An endpoint of a call, such as a phone number or an app user.
             cli (str | Unset): The number shown to the callee as the caller.
+            destination (Identity | Unset): An endpoint of a call, such as a phone number or an app user.
             dtmf (str | Unset): DTMF tones to send once the call is answered.
             custom (str | Unset): Your own data, returned in callback events and call results.
-            max_duration (int | Unset): Longest the call may last, in seconds.
-            ice (str | Unset): The SVAML answer to the call's ICE, as a JSON string.
-            ace (str | Unset): The SVAML answer to the call's ACE, as a JSON string.
-            pie (str | Unset): A URL that receives the call's PIE events.
+            max_duration (int | Unset): Longest the call may last, in seconds (at most 14400, four hours).
+            ice (str | Unset): The SVAML answer to the call's ICE as a JSON string, or a URL that answers the ICE.
+            ace (str | Unset): The SVAML answer to the call's ACE as a JSON string, or a URL that answers the ACE.
+            pie (str | Unset): The SVAML answer to the call's PIE events as a JSON string, or a URL that receives them.
+            dice (str | Unset): A URL that receives the call's DiCE instead of the application's callback URL.
     """
 
-    destination: Identity
     cli: str | Unset = UNSET
+    destination: Identity | Unset = UNSET
     dtmf: str | Unset = UNSET
     custom: str | Unset = UNSET
     max_duration: int | Unset = UNSET
     ice: str | Unset = UNSET
     ace: str | Unset = UNSET
     pie: str | Unset = UNSET
+    dice: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        destination = self.destination.to_dict()
-
         cli = self.cli
+
+        destination: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.destination, Unset):
+            destination = self.destination.to_dict()
 
         dtmf = self.dtmf
 
@@ -60,15 +65,15 @@ class CustomCalloutRequest:
 
         pie = self.pie
 
+        dice = self.dice
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "destination": destination,
-            }
-        )
+        field_dict.update({})
         if cli is not UNSET:
             field_dict["cli"] = cli
+        if destination is not UNSET:
+            field_dict["destination"] = destination
         if dtmf is not UNSET:
             field_dict["dtmf"] = dtmf
         if custom is not UNSET:
@@ -81,6 +86,8 @@ class CustomCalloutRequest:
             field_dict["ace"] = ace
         if pie is not UNSET:
             field_dict["pie"] = pie
+        if dice is not UNSET:
+            field_dict["dice"] = dice
 
         return field_dict
 
@@ -89,9 +96,14 @@ class CustomCalloutRequest:
         from ..models.identity import Identity  # noqa: PLC0415
 
         d = dict(src_dict)
-        destination = Identity.from_dict(d.pop("destination"))
-
         cli = check_field(d.pop("cli", UNSET), (str,), "cli")
+
+        _destination = d.pop("destination", UNSET)
+        destination: Identity | Unset
+        if isinstance(_destination, Unset):
+            destination = UNSET
+        else:
+            destination = Identity.from_dict(_destination)
 
         dtmf = check_field(d.pop("dtmf", UNSET), (str,), "dtmf")
 
@@ -105,15 +117,18 @@ class CustomCalloutRequest:
 
         pie = check_field(d.pop("pie", UNSET), (str,), "pie")
 
+        dice = check_field(d.pop("dice", UNSET), (str,), "dice")
+
         _instance = cls(
-            destination=destination,
             cli=cli,
+            destination=destination,
             dtmf=dtmf,
             custom=custom,
             max_duration=max_duration,
             ice=ice,
             ace=ace,
             pie=pie,
+            dice=dice,
         )
 
         _instance.additional_properties = d

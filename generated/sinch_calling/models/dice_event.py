@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from .._runtime.parsing import check_field, parse_datetime
+from .._runtime.parsing import check_field, parse_datetime, pop_field
 from ..models.call_reason import CallReason
 from ..models.call_result_value import CallResultValue
 from ..types import UNSET, Unset
@@ -28,7 +28,7 @@ class DiceEvent:
 
     Attributes:
         event (Literal['dice']):  Default: 'dice'.
-        callid (str):
+        callid (str | Unset): The call's id (`callId` is accepted too).
         timestamp (datetime.datetime | Unset):
         version (int | Unset):
         custom (str | Unset):
@@ -44,8 +44,8 @@ class DiceEvent:
         call_headers (list[CallHeader] | Unset):
     """
 
-    callid: str
     event: Literal["dice"] = "dice"
+    callid: str | Unset = UNSET
     timestamp: datetime.datetime | Unset = UNSET
     version: int | Unset = UNSET
     custom: str | Unset = UNSET
@@ -114,9 +114,10 @@ class DiceEvent:
         field_dict.update(
             {
                 "event": event,
-                "callid": callid,
             }
         )
+        if callid is not UNSET:
+            field_dict["callid"] = callid
         if timestamp is not UNSET:
             field_dict["timestamp"] = timestamp
         if version is not UNSET:
@@ -157,7 +158,7 @@ class DiceEvent:
         if event != "dice":
             raise ValueError(f"event must match const 'dice', got '{event}'")
 
-        callid = check_field(d.pop("callid"), (str,), "callid")
+        callid = check_field(pop_field(d, "callid", ("callId",), UNSET), (str,), "callid")
 
         _timestamp = d.pop("timestamp", UNSET)
         timestamp: datetime.datetime | Unset

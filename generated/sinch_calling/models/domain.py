@@ -6,7 +6,9 @@ from .._runtime.parsing import open_enum_member
 
 class Domain(str, Enum):
     MXP = "mxp"
+    MXP_UPPER_CASE = "MXP"
     PSTN = "pstn"
+    PSTN_UPPER_CASE = "PSTN"
 
     def __str__(self) -> str:
         return str(self.value)

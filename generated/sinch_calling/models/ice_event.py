@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from .._runtime.parsing import check_field, parse_datetime
+from .._runtime.parsing import check_field, parse_datetime, pop_field
 from ..models.domain import Domain
 from ..types import UNSET, Unset
 
@@ -27,7 +27,7 @@ class IceEvent:
 
     Attributes:
         event (Literal['ice']):  Default: 'ice'.
-        callid (str): The call's id (Sinch spells it in lower case in events).
+        callid (str | Unset): The call's id. Sinch sends `callid` in events; its reference's examples write `callId`.
         call_resource_url (str | Unset): The URL to manage this call with.
         timestamp (datetime.datetime | Unset):
         version (int | Unset):
@@ -36,14 +36,17 @@ class IceEvent:
         user_rate (Money | Unset): An amount of money in one currency.
         cli (str | Unset): The caller's number.
         to (Identity | Unset): An endpoint of a call, such as a phone number or an app user.
-        domain (Domain | Unset): `pstn` for the phone network, `mxp` for data (app or web) clients.
+        domain (Domain | Unset): `pstn` for the phone network, `mxp` for data (app or web) clients. Sinch documents the
+            upper-case spellings too.
         origination_type (str | Unset): Where the call came from, e.g. `pstn` or `mxp`.
         rdnis (str | Unset): The redirecting number, if the call was forwarded.
         call_headers (list[CallHeader] | Unset):
+        conference_id (str | Unset):
+        duration (int | Unset): Seconds since the call started.
     """
 
-    callid: str
     event: Literal["ice"] = "ice"
+    callid: str | Unset = UNSET
     call_resource_url: str | Unset = UNSET
     timestamp: datetime.datetime | Unset = UNSET
     version: int | Unset = UNSET
@@ -56,6 +59,8 @@ class IceEvent:
     origination_type: str | Unset = UNSET
     rdnis: str | Unset = UNSET
     call_headers: list[CallHeader] | Unset = UNSET
+    conference_id: str | Unset = UNSET
+    duration: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -100,14 +105,19 @@ class IceEvent:
                 call_headers_item = call_headers_item_data.to_dict()
                 call_headers.append(call_headers_item)
 
+        conference_id = self.conference_id
+
+        duration = self.duration
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "event": event,
-                "callid": callid,
             }
         )
+        if callid is not UNSET:
+            field_dict["callid"] = callid
         if call_resource_url is not UNSET:
             field_dict["callResourceUrl"] = call_resource_url
         if timestamp is not UNSET:
@@ -132,6 +142,10 @@ class IceEvent:
             field_dict["rdnis"] = rdnis
         if call_headers is not UNSET:
             field_dict["callHeaders"] = call_headers
+        if conference_id is not UNSET:
+            field_dict["conferenceId"] = conference_id
+        if duration is not UNSET:
+            field_dict["duration"] = duration
 
         return field_dict
 
@@ -146,7 +160,7 @@ class IceEvent:
         if event != "ice":
             raise ValueError(f"event must match const 'ice', got '{event}'")
 
-        callid = check_field(d.pop("callid"), (str,), "callid")
+        callid = check_field(pop_field(d, "callid", ("callId",), UNSET), (str,), "callid")
 
         call_resource_url = check_field(d.pop("callResourceUrl", UNSET), (str,), "callResourceUrl")
 
@@ -199,6 +213,10 @@ class IceEvent:
 
                 call_headers.append(call_headers_item)
 
+        conference_id = check_field(d.pop("conferenceId", UNSET), (str,), "conferenceId")
+
+        duration = check_field(d.pop("duration", UNSET), (int,), "duration")
+
         _instance = cls(
             event=event,
             callid=callid,
@@ -214,6 +232,8 @@ class IceEvent:
             origination_type=origination_type,
             rdnis=rdnis,
             call_headers=call_headers,
+            conference_id=conference_id,
+            duration=duration,
         )
 
         _instance.additional_properties = d

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ..models.connect_mxp_action import ConnectMxpAction
     from ..models.connect_pstn_action import ConnectPstnAction
     from ..models.connect_sip_action import ConnectSipAction
+    from ..models.connect_stream_action import ConnectStreamAction
     from ..models.hangup_action import HangupAction
     from ..models.park_action import ParkAction
     from ..models.play_files_instruction import PlayFilesInstruction
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from ..models.send_dtmf_instruction import SendDtmfInstruction
     from ..models.set_cookie_instruction import SetCookieInstruction
     from ..models.start_recording_instruction import StartRecordingInstruction
+    from ..models.stop_recording_instruction import StopRecordingInstruction
 
 
 T = TypeVar("T", bound="IceResponse")
@@ -31,24 +33,15 @@ T = TypeVar("T", bound="IceResponse")
 
 @_attrs_define
 class IceResponse:
-    """SVAML answering an ICE.
+    """SVAML answering an ICE. Sinch's reference requires neither part.
 
     Attributes:
-        action (ConnectConfAction | ConnectMxpAction | ConnectPstnAction | ConnectSipAction | HangupAction | ParkAction
-            | RunMenuAction): An action valid in an answer to an ICE.
         instructions (list[AnswerInstruction | PlayFilesInstruction | SayInstruction | SendDtmfInstruction |
-            SetCookieInstruction | StartRecordingInstruction] | Unset):
+            SetCookieInstruction | StartRecordingInstruction | StopRecordingInstruction] | Unset):
+        action (ConnectConfAction | ConnectMxpAction | ConnectPstnAction | ConnectSipAction | ConnectStreamAction |
+            HangupAction | ParkAction | RunMenuAction | Unset): An action valid in an answer to an ICE.
     """
 
-    action: (
-        ConnectConfAction
-        | ConnectMxpAction
-        | ConnectPstnAction
-        | ConnectSipAction
-        | HangupAction
-        | ParkAction
-        | RunMenuAction
-    )
     instructions: (
         list[
             AnswerInstruction
@@ -57,7 +50,19 @@ class IceResponse:
             | SendDtmfInstruction
             | SetCookieInstruction
             | StartRecordingInstruction
+            | StopRecordingInstruction
         ]
+        | Unset
+    ) = UNSET
+    action: (
+        ConnectConfAction
+        | ConnectMxpAction
+        | ConnectPstnAction
+        | ConnectSipAction
+        | ConnectStreamAction
+        | HangupAction
+        | ParkAction
+        | RunMenuAction
         | Unset
     ) = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -68,28 +73,14 @@ class IceResponse:
         from ..models.connect_pstn_action import ConnectPstnAction  # noqa: PLC0415
         from ..models.connect_sip_action import ConnectSipAction  # noqa: PLC0415
         from ..models.hangup_action import HangupAction  # noqa: PLC0415
+        from ..models.park_action import ParkAction  # noqa: PLC0415
         from ..models.play_files_instruction import PlayFilesInstruction  # noqa: PLC0415
         from ..models.run_menu_action import RunMenuAction  # noqa: PLC0415
         from ..models.say_instruction import SayInstruction  # noqa: PLC0415
         from ..models.send_dtmf_instruction import SendDtmfInstruction  # noqa: PLC0415
         from ..models.set_cookie_instruction import SetCookieInstruction  # noqa: PLC0415
         from ..models.start_recording_instruction import StartRecordingInstruction  # noqa: PLC0415
-
-        action: dict[str, Any]
-        if isinstance(self.action, HangupAction):
-            action = self.action.to_dict()
-        elif isinstance(self.action, ConnectPstnAction):
-            action = self.action.to_dict()
-        elif isinstance(self.action, ConnectMxpAction):
-            action = self.action.to_dict()
-        elif isinstance(self.action, ConnectConfAction):
-            action = self.action.to_dict()
-        elif isinstance(self.action, ConnectSipAction):
-            action = self.action.to_dict()
-        elif isinstance(self.action, RunMenuAction):
-            action = self.action.to_dict()
-        else:
-            action = self.action.to_dict()
+        from ..models.stop_recording_instruction import StopRecordingInstruction  # noqa: PLC0415
 
         instructions: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.instructions, Unset):
@@ -106,20 +97,40 @@ class IceResponse:
                     instructions_item = instructions_item_data.to_dict()
                 elif isinstance(instructions_item_data, StartRecordingInstruction):
                     instructions_item = instructions_item_data.to_dict()
+                elif isinstance(instructions_item_data, StopRecordingInstruction):
+                    instructions_item = instructions_item_data.to_dict()
                 else:
                     instructions_item = instructions_item_data.to_dict()
 
                 instructions.append(instructions_item)
 
+        action: dict[str, Any] | Unset
+        if isinstance(self.action, Unset):
+            action = UNSET
+        elif isinstance(self.action, HangupAction):
+            action = self.action.to_dict()
+        elif isinstance(self.action, ConnectPstnAction):
+            action = self.action.to_dict()
+        elif isinstance(self.action, ConnectMxpAction):
+            action = self.action.to_dict()
+        elif isinstance(self.action, ConnectConfAction):
+            action = self.action.to_dict()
+        elif isinstance(self.action, ConnectSipAction):
+            action = self.action.to_dict()
+        elif isinstance(self.action, RunMenuAction):
+            action = self.action.to_dict()
+        elif isinstance(self.action, ParkAction):
+            action = self.action.to_dict()
+        else:
+            action = self.action.to_dict()
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "action": action,
-            }
-        )
+        field_dict.update({})
         if instructions is not UNSET:
             field_dict["instructions"] = instructions
+        if action is not UNSET:
+            field_dict["action"] = action
 
         return field_dict
 
@@ -130,6 +141,7 @@ class IceResponse:
         from ..models.connect_mxp_action import ConnectMxpAction  # noqa: PLC0415
         from ..models.connect_pstn_action import ConnectPstnAction  # noqa: PLC0415
         from ..models.connect_sip_action import ConnectSipAction  # noqa: PLC0415
+        from ..models.connect_stream_action import ConnectStreamAction  # noqa: PLC0415
         from ..models.hangup_action import HangupAction  # noqa: PLC0415
         from ..models.park_action import ParkAction  # noqa: PLC0415
         from ..models.play_files_instruction import PlayFilesInstruction  # noqa: PLC0415
@@ -138,40 +150,9 @@ class IceResponse:
         from ..models.send_dtmf_instruction import SendDtmfInstruction  # noqa: PLC0415
         from ..models.set_cookie_instruction import SetCookieInstruction  # noqa: PLC0415
         from ..models.start_recording_instruction import StartRecordingInstruction  # noqa: PLC0415
+        from ..models.stop_recording_instruction import StopRecordingInstruction  # noqa: PLC0415
 
         d = dict(src_dict)
-
-        def _parse_action(
-            data: object,
-        ) -> (
-            ConnectConfAction
-            | ConnectMxpAction
-            | ConnectPstnAction
-            | ConnectSipAction
-            | HangupAction
-            | ParkAction
-            | RunMenuAction
-        ):
-            return cast(
-                "ConnectConfAction | ConnectMxpAction | ConnectPstnAction | ConnectSipAction | HangupAction | ParkAction | RunMenuAction",
-                parse_discriminated(
-                    data,
-                    "name",
-                    {
-                        "hangup": HangupAction.from_dict,
-                        "connectPstn": ConnectPstnAction.from_dict,
-                        "connectMxp": ConnectMxpAction.from_dict,
-                        "connectConf": ConnectConfAction.from_dict,
-                        "connectSip": ConnectSipAction.from_dict,
-                        "runMenu": RunMenuAction.from_dict,
-                        "park": ParkAction.from_dict,
-                    },
-                    "IceAction",
-                ),
-            )
-
-        action = _parse_action(d.pop("action"))
-
         _instructions = d.pop("instructions", UNSET)
         instructions: (
             list[
@@ -181,6 +162,7 @@ class IceResponse:
                 | SendDtmfInstruction
                 | SetCookieInstruction
                 | StartRecordingInstruction
+                | StopRecordingInstruction
             ]
             | Unset
         ) = UNSET
@@ -197,9 +179,10 @@ class IceResponse:
                     | SendDtmfInstruction
                     | SetCookieInstruction
                     | StartRecordingInstruction
+                    | StopRecordingInstruction
                 ):
                     return cast(
-                        "AnswerInstruction | PlayFilesInstruction | SayInstruction | SendDtmfInstruction | SetCookieInstruction | StartRecordingInstruction",
+                        "AnswerInstruction | PlayFilesInstruction | SayInstruction | SendDtmfInstruction | SetCookieInstruction | StartRecordingInstruction | StopRecordingInstruction",
                         parse_discriminated(
                             data,
                             "name",
@@ -208,10 +191,11 @@ class IceResponse:
                                 "say": SayInstruction.from_dict,
                                 "sendDtmf": SendDtmfInstruction.from_dict,
                                 "setCookie": SetCookieInstruction.from_dict,
-                                "startRecording": StartRecordingInstruction.from_dict,
                                 "answer": AnswerInstruction.from_dict,
+                                "startRecording": StartRecordingInstruction.from_dict,
+                                "stopRecording": StopRecordingInstruction.from_dict,
                             },
-                            "IceInstruction",
+                            "ManageCallInstruction",
                         ),
                     )
 
@@ -219,9 +203,45 @@ class IceResponse:
 
                 instructions.append(instructions_item)
 
+        def _parse_action(
+            data: object,
+        ) -> (
+            ConnectConfAction
+            | ConnectMxpAction
+            | ConnectPstnAction
+            | ConnectSipAction
+            | ConnectStreamAction
+            | HangupAction
+            | ParkAction
+            | RunMenuAction
+            | Unset
+        ):
+            if isinstance(data, Unset):
+                return data
+            return cast(
+                "ConnectConfAction | ConnectMxpAction | ConnectPstnAction | ConnectSipAction | ConnectStreamAction | HangupAction | ParkAction | RunMenuAction | Unset",
+                parse_discriminated(
+                    data,
+                    "name",
+                    {
+                        "hangup": HangupAction.from_dict,
+                        "connectPstn": ConnectPstnAction.from_dict,
+                        "connectMxp": ConnectMxpAction.from_dict,
+                        "connectConf": ConnectConfAction.from_dict,
+                        "connectSip": ConnectSipAction.from_dict,
+                        "runMenu": RunMenuAction.from_dict,
+                        "park": ParkAction.from_dict,
+                        "connectStream": ConnectStreamAction.from_dict,
+                    },
+                    "IceAction",
+                ),
+            )
+
+        action = _parse_action(d.pop("action", UNSET))
+
         _instance = cls(
-            action=action,
             instructions=instructions,
+            action=action,
         )
 
         _instance.additional_properties = d

@@ -6,11 +6,15 @@ from .._runtime.parsing import open_enum_member
 
 class IdentityType(str, Enum):
     DID = "did"
+    DID_CAPITALISED = "Did"
     NUMBER = "number"
     NUMBER_CAPITALISED = "Number"
     SIP = "sip"
+    SIP_CAPITALISED = "Sip"
     USERNAME = "username"
     USERNAME_CAPITALISED = "Username"
+    WEBSOCKET = "websocket"
+    WEBSOCKET_CAPITALISED = "Websocket"
 
     def __str__(self) -> str:
         return str(self.value)

@@ -11,11 +11,16 @@ from .._runtime.parsing import parse_discriminated
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.answer_instruction import AnswerInstruction
     from ..models.continue_action import ContinueAction
     from ..models.hangup_action import HangupAction
     from ..models.park_action import ParkAction
     from ..models.play_files_instruction import PlayFilesInstruction
     from ..models.say_instruction import SayInstruction
+    from ..models.send_dtmf_instruction import SendDtmfInstruction
+    from ..models.set_cookie_instruction import SetCookieInstruction
+    from ..models.start_recording_instruction import StartRecordingInstruction
+    from ..models.stop_recording_instruction import StopRecordingInstruction
 
 
 T = TypeVar("T", bound="ManageCallRequest")
@@ -23,29 +28,39 @@ T = TypeVar("T", bound="ManageCallRequest")
 
 @_attrs_define
 class ManageCallRequest:
-    """SVAML for a running call; only `playFiles`/`say` and `hangup`/`continue`/`park` are allowed here.
+    """SVAML for a running call: any instructions, and optionally one of the actions `hangup`, `continue` or `park`
+    (without one the call goes on as it was).
 
-    Attributes:
-        action (ContinueAction | HangupAction | ParkAction): An action valid when managing a call with PATCH.
-        instructions (list[PlayFilesInstruction | SayInstruction] | Unset):
+        Attributes:
+            instructions (list[AnswerInstruction | PlayFilesInstruction | SayInstruction | SendDtmfInstruction |
+                SetCookieInstruction | StartRecordingInstruction | StopRecordingInstruction] | Unset):
+            action (ContinueAction | HangupAction | ParkAction | Unset): An action valid when managing a call with PATCH.
     """
 
-    action: ContinueAction | HangupAction | ParkAction
-    instructions: list[PlayFilesInstruction | SayInstruction] | Unset = UNSET
+    instructions: (
+        list[
+            AnswerInstruction
+            | PlayFilesInstruction
+            | SayInstruction
+            | SendDtmfInstruction
+            | SetCookieInstruction
+            | StartRecordingInstruction
+            | StopRecordingInstruction
+        ]
+        | Unset
+    ) = UNSET
+    action: ContinueAction | HangupAction | ParkAction | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.answer_instruction import AnswerInstruction  # noqa: PLC0415
         from ..models.continue_action import ContinueAction  # noqa: PLC0415
         from ..models.hangup_action import HangupAction  # noqa: PLC0415
         from ..models.play_files_instruction import PlayFilesInstruction  # noqa: PLC0415
-
-        action: dict[str, Any]
-        if isinstance(self.action, HangupAction):
-            action = self.action.to_dict()
-        elif isinstance(self.action, ContinueAction):
-            action = self.action.to_dict()
-        else:
-            action = self.action.to_dict()
+        from ..models.say_instruction import SayInstruction  # noqa: PLC0415
+        from ..models.send_dtmf_instruction import SendDtmfInstruction  # noqa: PLC0415
+        from ..models.set_cookie_instruction import SetCookieInstruction  # noqa: PLC0415
+        from ..models.start_recording_instruction import StartRecordingInstruction  # noqa: PLC0415
 
         instructions: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.instructions, Unset):
@@ -54,36 +69,110 @@ class ManageCallRequest:
                 instructions_item: dict[str, Any]
                 if isinstance(instructions_item_data, PlayFilesInstruction):
                     instructions_item = instructions_item_data.to_dict()
+                elif isinstance(instructions_item_data, SayInstruction):
+                    instructions_item = instructions_item_data.to_dict()
+                elif isinstance(instructions_item_data, SendDtmfInstruction):
+                    instructions_item = instructions_item_data.to_dict()
+                elif isinstance(instructions_item_data, SetCookieInstruction):
+                    instructions_item = instructions_item_data.to_dict()
+                elif isinstance(instructions_item_data, AnswerInstruction):
+                    instructions_item = instructions_item_data.to_dict()
+                elif isinstance(instructions_item_data, StartRecordingInstruction):
+                    instructions_item = instructions_item_data.to_dict()
                 else:
                     instructions_item = instructions_item_data.to_dict()
 
                 instructions.append(instructions_item)
 
+        action: dict[str, Any] | Unset
+        if isinstance(self.action, Unset):
+            action = UNSET
+        elif isinstance(self.action, HangupAction):
+            action = self.action.to_dict()
+        elif isinstance(self.action, ContinueAction):
+            action = self.action.to_dict()
+        else:
+            action = self.action.to_dict()
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "action": action,
-            }
-        )
+        field_dict.update({})
         if instructions is not UNSET:
             field_dict["instructions"] = instructions
+        if action is not UNSET:
+            field_dict["action"] = action
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.answer_instruction import AnswerInstruction  # noqa: PLC0415
         from ..models.continue_action import ContinueAction  # noqa: PLC0415
         from ..models.hangup_action import HangupAction  # noqa: PLC0415
         from ..models.park_action import ParkAction  # noqa: PLC0415
         from ..models.play_files_instruction import PlayFilesInstruction  # noqa: PLC0415
         from ..models.say_instruction import SayInstruction  # noqa: PLC0415
+        from ..models.send_dtmf_instruction import SendDtmfInstruction  # noqa: PLC0415
+        from ..models.set_cookie_instruction import SetCookieInstruction  # noqa: PLC0415
+        from ..models.start_recording_instruction import StartRecordingInstruction  # noqa: PLC0415
+        from ..models.stop_recording_instruction import StopRecordingInstruction  # noqa: PLC0415
 
         d = dict(src_dict)
+        _instructions = d.pop("instructions", UNSET)
+        instructions: (
+            list[
+                AnswerInstruction
+                | PlayFilesInstruction
+                | SayInstruction
+                | SendDtmfInstruction
+                | SetCookieInstruction
+                | StartRecordingInstruction
+                | StopRecordingInstruction
+            ]
+            | Unset
+        ) = UNSET
+        if _instructions is not UNSET:
+            instructions = []
+            for instructions_item_data in _instructions:
 
-        def _parse_action(data: object) -> ContinueAction | HangupAction | ParkAction:
+                def _parse_instructions_item(
+                    data: object,
+                ) -> (
+                    AnswerInstruction
+                    | PlayFilesInstruction
+                    | SayInstruction
+                    | SendDtmfInstruction
+                    | SetCookieInstruction
+                    | StartRecordingInstruction
+                    | StopRecordingInstruction
+                ):
+                    return cast(
+                        "AnswerInstruction | PlayFilesInstruction | SayInstruction | SendDtmfInstruction | SetCookieInstruction | StartRecordingInstruction | StopRecordingInstruction",
+                        parse_discriminated(
+                            data,
+                            "name",
+                            {
+                                "playFiles": PlayFilesInstruction.from_dict,
+                                "say": SayInstruction.from_dict,
+                                "sendDtmf": SendDtmfInstruction.from_dict,
+                                "setCookie": SetCookieInstruction.from_dict,
+                                "answer": AnswerInstruction.from_dict,
+                                "startRecording": StartRecordingInstruction.from_dict,
+                                "stopRecording": StopRecordingInstruction.from_dict,
+                            },
+                            "ManageCallInstruction",
+                        ),
+                    )
+
+                instructions_item = _parse_instructions_item(instructions_item_data)
+
+                instructions.append(instructions_item)
+
+        def _parse_action(data: object) -> ContinueAction | HangupAction | ParkAction | Unset:
+            if isinstance(data, Unset):
+                return data
             return cast(
-                "ContinueAction | HangupAction | ParkAction",
+                "ContinueAction | HangupAction | ParkAction | Unset",
                 parse_discriminated(
                     data,
                     "name",
@@ -96,35 +185,11 @@ class ManageCallRequest:
                 ),
             )
 
-        action = _parse_action(d.pop("action"))
-
-        _instructions = d.pop("instructions", UNSET)
-        instructions: list[PlayFilesInstruction | SayInstruction] | Unset = UNSET
-        if _instructions is not UNSET:
-            instructions = []
-            for instructions_item_data in _instructions:
-
-                def _parse_instructions_item(data: object) -> PlayFilesInstruction | SayInstruction:
-                    return cast(
-                        "PlayFilesInstruction | SayInstruction",
-                        parse_discriminated(
-                            data,
-                            "name",
-                            {
-                                "playFiles": PlayFilesInstruction.from_dict,
-                                "say": SayInstruction.from_dict,
-                            },
-                            "ManageCallInstruction",
-                        ),
-                    )
-
-                instructions_item = _parse_instructions_item(instructions_item_data)
-
-                instructions.append(instructions_item)
+        action = _parse_action(d.pop("action", UNSET))
 
         _instance = cls(
-            action=action,
             instructions=instructions,
+            action=action,
         )
 
         _instance.additional_properties = d

@@ -27,8 +27,8 @@ class Menu:
         repeat_prompt (str | Unset):
         repeats (int | Unset):
         max_digits (int | Unset):
-        timeout_mills (int | Unset):
-        max_timeout_mills (int | Unset):
+        timeout_mills (int | Unset): Milliseconds to wait for the next key (5000 when omitted).
+        max_timeout_mills (int | Unset): Milliseconds to wait for the whole input (20000 when omitted).
         options (list[MenuOption] | Unset):
     """
 

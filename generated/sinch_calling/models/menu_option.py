@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -17,15 +17,16 @@ class MenuOption:
     """What a key press does in a menu.
 
     Attributes:
-        dtmf (str):
+        dtmf (int | str): The key(s); Sinch's own examples also write a digit as a JSON number.
         action (str): `menu(id)` goes to another menu; `return(value)` ends the menu with a PIE carrying value.
     """
 
-    dtmf: str
+    dtmf: int | str
     action: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        dtmf: int | str
         dtmf = self.dtmf
 
         action = self.action
@@ -44,7 +45,11 @@ class MenuOption:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        dtmf = check_field(d.pop("dtmf"), (str,), "dtmf")
+
+        def _parse_dtmf(data: object) -> int | str:
+            return cast(int | str, data)
+
+        dtmf = _parse_dtmf(d.pop("dtmf"))
 
         action = check_field(d.pop("action"), (str,), "action")
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -18,16 +18,20 @@ class Money:
     """An amount of money in one currency.
 
     Attributes:
-        currency_id (str | Unset): ISO 4217 currency code, e.g. USD.
+        currency_id (None | str | Unset): ISO 4217 currency code, e.g. USD (null when Sinch has none).
         amount (float | Unset): The amount, in units of the currency.
     """
 
-    currency_id: str | Unset = UNSET
+    currency_id: None | str | Unset = UNSET
     amount: float | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        currency_id = self.currency_id
+        currency_id: None | str | Unset
+        if isinstance(self.currency_id, Unset):
+            currency_id = UNSET
+        else:
+            currency_id = self.currency_id
 
         amount = self.amount
 
@@ -44,7 +48,15 @@ class Money:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        currency_id = check_field(d.pop("currencyId", UNSET), (str,), "currencyId")
+
+        def _parse_currency_id(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        currency_id = _parse_currency_id(d.pop("currencyId", UNSET))
 
         amount = check_field(d.pop("amount", UNSET), (int, float), "amount")
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from .._runtime.parsing import check_field, parse_datetime
+from .._runtime.parsing import check_field, parse_datetime, pop_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -24,25 +24,34 @@ class NotifyEvent:
 
     Attributes:
         event (Literal['notify']):  Default: 'notify'.
-        callid (str):
+        callid (str | Unset): The call's id (`callId` is accepted too).
         timestamp (datetime.datetime | Unset):
         version (int | Unset):
         custom (str | Unset):
         application_key (str | Unset):
-        type_ (str | Unset): What happened, e.g. `recording_finished`.
+        conference_id (str | Unset):
+        type_ (str | Unset): What happened, e.g. `recording_finished`, `recording_available`, `transcription_available`,
+            `amd`, `amd_beep`, or `callingerror` (with `errorCode`).
         destination (str | Unset): Where the result (e.g. the recording) is.
         amd (AmdResult | Unset): The result of answering machine detection.
+        error_code (int | Unset): With `callingerror`: the error.
+        error_msg (str | Unset): With `callingerror`: what went wrong.
+        user (str | Unset): With `callingerror`: the user the error concerns.
     """
 
-    callid: str
     event: Literal["notify"] = "notify"
+    callid: str | Unset = UNSET
     timestamp: datetime.datetime | Unset = UNSET
     version: int | Unset = UNSET
     custom: str | Unset = UNSET
     application_key: str | Unset = UNSET
+    conference_id: str | Unset = UNSET
     type_: str | Unset = UNSET
     destination: str | Unset = UNSET
     amd: AmdResult | Unset = UNSET
+    error_code: int | Unset = UNSET
+    error_msg: str | Unset = UNSET
+    user: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -60,6 +69,8 @@ class NotifyEvent:
 
         application_key = self.application_key
 
+        conference_id = self.conference_id
+
         type_ = self.type_
 
         destination = self.destination
@@ -68,14 +79,21 @@ class NotifyEvent:
         if not isinstance(self.amd, Unset):
             amd = self.amd.to_dict()
 
+        error_code = self.error_code
+
+        error_msg = self.error_msg
+
+        user = self.user
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "event": event,
-                "callid": callid,
             }
         )
+        if callid is not UNSET:
+            field_dict["callid"] = callid
         if timestamp is not UNSET:
             field_dict["timestamp"] = timestamp
         if version is not UNSET:
@@ -84,12 +102,20 @@ class NotifyEvent:
             field_dict["custom"] = custom
         if application_key is not UNSET:
             field_dict["applicationKey"] = application_key
+        if conference_id is not UNSET:
+            field_dict["conferenceId"] = conference_id
         if type_ is not UNSET:
             field_dict["type"] = type_
         if destination is not UNSET:
             field_dict["destination"] = destination
         if amd is not UNSET:
             field_dict["amd"] = amd
+        if error_code is not UNSET:
+            field_dict["errorCode"] = error_code
+        if error_msg is not UNSET:
+            field_dict["errorMsg"] = error_msg
+        if user is not UNSET:
+            field_dict["user"] = user
 
         return field_dict
 
@@ -102,7 +128,7 @@ class NotifyEvent:
         if event != "notify":
             raise ValueError(f"event must match const 'notify', got '{event}'")
 
-        callid = check_field(d.pop("callid"), (str,), "callid")
+        callid = check_field(pop_field(d, "callid", ("callId",), UNSET), (str,), "callid")
 
         _timestamp = d.pop("timestamp", UNSET)
         timestamp: datetime.datetime | Unset
@@ -117,6 +143,8 @@ class NotifyEvent:
 
         application_key = check_field(d.pop("applicationKey", UNSET), (str,), "applicationKey")
 
+        conference_id = check_field(d.pop("conferenceId", UNSET), (str,), "conferenceId")
+
         type_ = check_field(d.pop("type", UNSET), (str,), "type")
 
         destination = check_field(d.pop("destination", UNSET), (str,), "destination")
@@ -128,6 +156,12 @@ class NotifyEvent:
         else:
             amd = AmdResult.from_dict(_amd)
 
+        error_code = check_field(d.pop("errorCode", UNSET), (int,), "errorCode")
+
+        error_msg = check_field(d.pop("errorMsg", UNSET), (str,), "errorMsg")
+
+        user = check_field(d.pop("user", UNSET), (str,), "user")
+
         _instance = cls(
             event=event,
             callid=callid,
@@ -135,9 +169,13 @@ class NotifyEvent:
             version=version,
             custom=custom,
             application_key=application_key,
+            conference_id=conference_id,
             type_=type_,
             destination=destination,
             amd=amd,
+            error_code=error_code,
+            error_msg=error_msg,
+            user=user,
         )
 
         _instance.additional_properties = d

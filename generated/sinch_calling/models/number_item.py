@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from .._runtime.parsing import check_field
+from .._runtime.parsing import check_field, pop_field
 from ..models.capability import Capability
 from ..types import UNSET, Unset
 
@@ -56,7 +56,9 @@ class NumberItem:
 
         capability = Capability(d.pop("capability"))
 
-        applicationkey = check_field(d.pop("applicationkey", UNSET), (str,), "applicationkey")
+        applicationkey = check_field(
+            pop_field(d, "applicationkey", ("applicationKey",), UNSET), (str,), "applicationkey"
+        )
 
         _instance = cls(
             number=number,

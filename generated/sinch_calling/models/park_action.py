@@ -20,15 +20,16 @@ class ParkAction:
 
     Attributes:
         name (Literal['park']):  Default: 'park'.
-        locale (Locale | Unset): Language and voice for text-to-speech. `es-CA` is Sinch's code for Catalan; the seed's
-            `zn-CN` is a typo for `zh-CN` (see DECISIONS.md).
+        locale (Locale | str | Unset): Language or voice for text-to-speech: a locale (`en-US`), a locale and gender
+            (`en-US/female`) or a voice name (`Joanna`); Sinch compares them without regard to case. Any string is accepted;
+            `Locale` lists the documented locales.
         intro_prompt (str | Unset):
         hold_prompt (str | Unset):
         max_duration (int | Unset):
     """
 
     name: Literal["park"] = "park"
-    locale: Locale | Unset = UNSET
+    locale: Locale | str | Unset = UNSET
     intro_prompt: str | Unset = UNSET
     hold_prompt: str | Unset = UNSET
     max_duration: int | Unset = UNSET
@@ -37,9 +38,13 @@ class ParkAction:
     def to_dict(self) -> dict[str, Any]:
         name = self.name
 
-        locale: str | Unset = UNSET
-        if not isinstance(self.locale, Unset):
+        locale: str | Unset
+        if isinstance(self.locale, Unset):
+            locale = UNSET
+        elif isinstance(self.locale, Locale):
             locale = self.locale.value
+        else:
+            locale = self.locale
 
         intro_prompt = self.intro_prompt
 
@@ -72,12 +77,20 @@ class ParkAction:
         if name != "park":
             raise ValueError(f"name must match const 'park', got '{name}'")
 
-        _locale = d.pop("locale", UNSET)
-        locale: Locale | Unset
-        if isinstance(_locale, Unset):
-            locale = UNSET
-        else:
-            locale = Locale(_locale)
+        def _parse_locale(data: object) -> Locale | str | Unset:
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                componentsschemas_locale_or_voice_type_0 = Locale(data)
+
+                return componentsschemas_locale_or_voice_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Locale | str | Unset, data)
+
+        locale = _parse_locale(d.pop("locale", UNSET))
 
         intro_prompt = check_field(d.pop("introPrompt", UNSET), (str,), "introPrompt")
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from .._runtime.parsing import check_field, parse_datetime
+from .._runtime.parsing import check_field, parse_datetime, pop_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ class PieEvent:
 
     Attributes:
         event (Literal['pie']):  Default: 'pie'.
-        callid (str):
+        callid (str | Unset): The call's id (`callId` is accepted too).
         timestamp (datetime.datetime | Unset):
         version (int | Unset):
         custom (str | Unset):
@@ -33,8 +33,8 @@ class PieEvent:
         menu_result (MenuResult | Unset): What the caller did in a menu.
     """
 
-    callid: str
     event: Literal["pie"] = "pie"
+    callid: str | Unset = UNSET
     timestamp: datetime.datetime | Unset = UNSET
     version: int | Unset = UNSET
     custom: str | Unset = UNSET
@@ -69,9 +69,10 @@ class PieEvent:
         field_dict.update(
             {
                 "event": event,
-                "callid": callid,
             }
         )
+        if callid is not UNSET:
+            field_dict["callid"] = callid
         if timestamp is not UNSET:
             field_dict["timestamp"] = timestamp
         if version is not UNSET:
@@ -96,7 +97,7 @@ class PieEvent:
         if event != "pie":
             raise ValueError(f"event must match const 'pie', got '{event}'")
 
-        callid = check_field(d.pop("callid"), (str,), "callid")
+        callid = check_field(pop_field(d, "callid", ("callId",), UNSET), (str,), "callid")
 
         _timestamp = d.pop("timestamp", UNSET)
         timestamp: datetime.datetime | Unset

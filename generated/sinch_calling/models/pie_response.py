@@ -30,16 +30,15 @@ T = TypeVar("T", bound="PieResponse")
 
 @_attrs_define
 class PieResponse:
-    """SVAML answering a PIE.
+    """SVAML answering a PIE. Sinch's reference requires neither part.
 
     Attributes:
-        action (ConnectConfAction | ConnectPstnAction | ConnectSipAction | ContinueAction | HangupAction |
-            RunMenuAction): An action valid in an answer to a PIE.
         instructions (list[PlayFilesInstruction | SayInstruction | SendDtmfInstruction | SetCookieInstruction |
             StartRecordingInstruction | StopRecordingInstruction] | Unset):
+        action (ConnectConfAction | ConnectPstnAction | ConnectSipAction | ContinueAction | HangupAction | RunMenuAction
+            | Unset): An action valid in an answer to a PIE.
     """
 
-    action: ConnectConfAction | ConnectPstnAction | ConnectSipAction | ContinueAction | HangupAction | RunMenuAction
     instructions: (
         list[
             PlayFilesInstruction
@@ -50,6 +49,9 @@ class PieResponse:
             | StopRecordingInstruction
         ]
         | Unset
+    ) = UNSET
+    action: (
+        ConnectConfAction | ConnectPstnAction | ConnectSipAction | ContinueAction | HangupAction | RunMenuAction | Unset
     ) = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -64,20 +66,6 @@ class PieResponse:
         from ..models.send_dtmf_instruction import SendDtmfInstruction  # noqa: PLC0415
         from ..models.set_cookie_instruction import SetCookieInstruction  # noqa: PLC0415
         from ..models.start_recording_instruction import StartRecordingInstruction  # noqa: PLC0415
-
-        action: dict[str, Any]
-        if isinstance(self.action, HangupAction):
-            action = self.action.to_dict()
-        elif isinstance(self.action, ContinueAction):
-            action = self.action.to_dict()
-        elif isinstance(self.action, ConnectConfAction):
-            action = self.action.to_dict()
-        elif isinstance(self.action, ConnectSipAction):
-            action = self.action.to_dict()
-        elif isinstance(self.action, ConnectPstnAction):
-            action = self.action.to_dict()
-        else:
-            action = self.action.to_dict()
 
         instructions: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.instructions, Unset):
@@ -99,15 +87,29 @@ class PieResponse:
 
                 instructions.append(instructions_item)
 
+        action: dict[str, Any] | Unset
+        if isinstance(self.action, Unset):
+            action = UNSET
+        elif isinstance(self.action, HangupAction):
+            action = self.action.to_dict()
+        elif isinstance(self.action, ContinueAction):
+            action = self.action.to_dict()
+        elif isinstance(self.action, ConnectConfAction):
+            action = self.action.to_dict()
+        elif isinstance(self.action, ConnectSipAction):
+            action = self.action.to_dict()
+        elif isinstance(self.action, ConnectPstnAction):
+            action = self.action.to_dict()
+        else:
+            action = self.action.to_dict()
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "action": action,
-            }
-        )
+        field_dict.update({})
         if instructions is not UNSET:
             field_dict["instructions"] = instructions
+        if action is not UNSET:
+            field_dict["action"] = action
 
         return field_dict
 
@@ -127,29 +129,6 @@ class PieResponse:
         from ..models.stop_recording_instruction import StopRecordingInstruction  # noqa: PLC0415
 
         d = dict(src_dict)
-
-        def _parse_action(
-            data: object,
-        ) -> ConnectConfAction | ConnectPstnAction | ConnectSipAction | ContinueAction | HangupAction | RunMenuAction:
-            return cast(
-                "ConnectConfAction | ConnectPstnAction | ConnectSipAction | ContinueAction | HangupAction | RunMenuAction",
-                parse_discriminated(
-                    data,
-                    "name",
-                    {
-                        "hangup": HangupAction.from_dict,
-                        "continue": ContinueAction.from_dict,
-                        "connectConf": ConnectConfAction.from_dict,
-                        "connectSip": ConnectSipAction.from_dict,
-                        "connectPstn": ConnectPstnAction.from_dict,
-                        "runMenu": RunMenuAction.from_dict,
-                    },
-                    "PieAction",
-                ),
-            )
-
-        action = _parse_action(d.pop("action"))
-
         _instructions = d.pop("instructions", UNSET)
         instructions: (
             list[
@@ -197,9 +176,41 @@ class PieResponse:
 
                 instructions.append(instructions_item)
 
+        def _parse_action(
+            data: object,
+        ) -> (
+            ConnectConfAction
+            | ConnectPstnAction
+            | ConnectSipAction
+            | ContinueAction
+            | HangupAction
+            | RunMenuAction
+            | Unset
+        ):
+            if isinstance(data, Unset):
+                return data
+            return cast(
+                "ConnectConfAction | ConnectPstnAction | ConnectSipAction | ContinueAction | HangupAction | RunMenuAction | Unset",
+                parse_discriminated(
+                    data,
+                    "name",
+                    {
+                        "hangup": HangupAction.from_dict,
+                        "continue": ContinueAction.from_dict,
+                        "connectConf": ConnectConfAction.from_dict,
+                        "connectSip": ConnectSipAction.from_dict,
+                        "connectPstn": ConnectPstnAction.from_dict,
+                        "runMenu": RunMenuAction.from_dict,
+                    },
+                    "PieAction",
+                ),
+            )
+
+        action = _parse_action(d.pop("action", UNSET))
+
         _instance = cls(
-            action=action,
             instructions=instructions,
+            action=action,
         )
 
         _instance.additional_properties = d

@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._runtime.parsing import check_field, pop_field
+from ..types import UNSET, Unset
+
 if TYPE_CHECKING:
     from ..models.query_number_item import QueryNumberItem
 
@@ -19,22 +22,28 @@ class QueryNumberResponse:
     """The answer to a number lookup.
 
     Attributes:
-        number_item (QueryNumberItem): What Sinch knows about a number.
+        number (QueryNumberItem): What Sinch knows about a number.
+        method (str | Unset): Older answers name the item's key here (`numberItem`); ignore it.
     """
 
-    number_item: QueryNumberItem
+    number: QueryNumberItem
+    method: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        number_item = self.number_item.to_dict()
+        number = self.number.to_dict()
+
+        method = self.method
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "numberItem": number_item,
+                "number": number,
             }
         )
+        if method is not UNSET:
+            field_dict["method"] = method
 
         return field_dict
 
@@ -43,10 +52,13 @@ class QueryNumberResponse:
         from ..models.query_number_item import QueryNumberItem  # noqa: PLC0415
 
         d = dict(src_dict)
-        number_item = QueryNumberItem.from_dict(d.pop("numberItem"))
+        number = QueryNumberItem.from_dict(pop_field(d, "number", ("numberItem",)))
+
+        method = check_field(d.pop("method", UNSET), (str,), "method")
 
         _instance = cls(
-            number_item=number_item,
+            number=number,
+            method=method,
         )
 
         _instance.additional_properties = d

@@ -8,7 +8,6 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from .._runtime.parsing import check_field
-from ..models.recording_options_format import RecordingOptionsFormat
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -25,14 +24,14 @@ class RecordingOptions:
     Attributes:
         destination_url (str | Unset): Where the recording is uploaded, e.g. `s3://bucket/path` or `azure://...`.
         credentials (str | Unset): Credentials for `destinationUrl`.
-        format_ (RecordingOptionsFormat | Unset): The audio format.
+        format_ (str | Unset): The audio format (`mp3` when omitted).
         notification_events (bool | Unset): Send a Notify event when the recording is available.
         transcription_options (TranscriptionOptions | Unset): Whether and how a recording is transcribed.
     """
 
     destination_url: str | Unset = UNSET
     credentials: str | Unset = UNSET
-    format_: RecordingOptionsFormat | Unset = UNSET
+    format_: str | Unset = UNSET
     notification_events: bool | Unset = UNSET
     transcription_options: TranscriptionOptions | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -42,9 +41,7 @@ class RecordingOptions:
 
         credentials = self.credentials
 
-        format_: str | Unset = UNSET
-        if not isinstance(self.format_, Unset):
-            format_ = self.format_.value
+        format_ = self.format_
 
         notification_events = self.notification_events
 
@@ -77,12 +74,7 @@ class RecordingOptions:
 
         credentials = check_field(d.pop("credentials", UNSET), (str,), "credentials")
 
-        _format_ = d.pop("format", UNSET)
-        format_: RecordingOptionsFormat | Unset
-        if isinstance(_format_, Unset):
-            format_ = UNSET
-        else:
-            format_ = RecordingOptionsFormat(_format_)
+        format_ = check_field(d.pop("format", UNSET), (str,), "format")
 
         notification_events = check_field(d.pop("notificationEvents", UNSET), (bool,), "notificationEvents")
 

@@ -24,46 +24,52 @@ class RunMenuAction:
 
     Attributes:
         name (Literal['runMenu']):  Default: 'runMenu'.
-        menus (list[Menu]):
-        barge (bool | Unset): Let the caller answer before the prompt ends.
-        locale (Locale | Unset): Language and voice for text-to-speech. `es-CA` is Sinch's code for Catalan; the seed's
-            `zn-CN` is a typo for `zh-CN` (see DECISIONS.md).
+        barge (bool | Unset): Let the caller answer before the prompt ends (true when omitted).
+        locale (Locale | str | Unset): Language or voice for text-to-speech: a locale (`en-US`), a locale and gender
+            (`en-US/female`) or a voice name (`Joanna`); Sinch compares them without regard to case. Any string is accepted;
+            `Locale` lists the documented locales.
         main_menu (str | Unset): Id of the menu to start with.
         enable_voice (bool | Unset): Accept spoken answers as well as DTMF.
+        menus (list[Menu] | Unset):
     """
 
-    menus: list[Menu]
     name: Literal["runMenu"] = "runMenu"
     barge: bool | Unset = UNSET
-    locale: Locale | Unset = UNSET
+    locale: Locale | str | Unset = UNSET
     main_menu: str | Unset = UNSET
     enable_voice: bool | Unset = UNSET
+    menus: list[Menu] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
 
-        menus = []
-        for menus_item_data in self.menus:
-            menus_item = menus_item_data.to_dict()
-            menus.append(menus_item)
-
         barge = self.barge
 
-        locale: str | Unset = UNSET
-        if not isinstance(self.locale, Unset):
+        locale: str | Unset
+        if isinstance(self.locale, Unset):
+            locale = UNSET
+        elif isinstance(self.locale, Locale):
             locale = self.locale.value
+        else:
+            locale = self.locale
 
         main_menu = self.main_menu
 
         enable_voice = self.enable_voice
+
+        menus: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.menus, Unset):
+            menus = []
+            for menus_item_data in self.menus:
+                menus_item = menus_item_data.to_dict()
+                menus.append(menus_item)
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "name": name,
-                "menus": menus,
             }
         )
         if barge is not UNSET:
@@ -74,6 +80,8 @@ class RunMenuAction:
             field_dict["mainMenu"] = main_menu
         if enable_voice is not UNSET:
             field_dict["enableVoice"] = enable_voice
+        if menus is not UNSET:
+            field_dict["menus"] = menus
 
         return field_dict
 
@@ -86,33 +94,43 @@ class RunMenuAction:
         if name != "runMenu":
             raise ValueError(f"name must match const 'runMenu', got '{name}'")
 
-        menus = []
-        _menus = d.pop("menus")
-        for menus_item_data in _menus:
-            menus_item = Menu.from_dict(menus_item_data)
-
-            menus.append(menus_item)
-
         barge = check_field(d.pop("barge", UNSET), (bool,), "barge")
 
-        _locale = d.pop("locale", UNSET)
-        locale: Locale | Unset
-        if isinstance(_locale, Unset):
-            locale = UNSET
-        else:
-            locale = Locale(_locale)
+        def _parse_locale(data: object) -> Locale | str | Unset:
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                componentsschemas_locale_or_voice_type_0 = Locale(data)
+
+                return componentsschemas_locale_or_voice_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Locale | str | Unset, data)
+
+        locale = _parse_locale(d.pop("locale", UNSET))
 
         main_menu = check_field(d.pop("mainMenu", UNSET), (str,), "mainMenu")
 
         enable_voice = check_field(d.pop("enableVoice", UNSET), (bool,), "enableVoice")
 
+        _menus = d.pop("menus", UNSET)
+        menus: list[Menu] | Unset = UNSET
+        if _menus is not UNSET:
+            menus = []
+            for menus_item_data in _menus:
+                menus_item = Menu.from_dict(menus_item_data)
+
+                menus.append(menus_item)
+
         _instance = cls(
             name=name,
-            menus=menus,
             barge=barge,
             locale=locale,
             main_menu=main_menu,
             enable_voice=enable_voice,
+            menus=menus,
         )
 
         _instance.additional_properties = d

@@ -20,14 +20,15 @@ class SayInstruction:
 
     Attributes:
         name (Literal['say']):  Default: 'say'.
-        text (str): The text to speak.
-        locale (Locale | Unset): Language and voice for text-to-speech. `es-CA` is Sinch's code for Catalan; the seed's
-            `zn-CN` is a typo for `zh-CN` (see DECISIONS.md).
+        text (str): The text to speak (at most 600 characters by default).
+        locale (Locale | str | Unset): Language or voice for text-to-speech: a locale (`en-US`), a locale and gender
+            (`en-US/female`) or a voice name (`Joanna`); Sinch compares them without regard to case. Any string is accepted;
+            `Locale` lists the documented locales.
     """
 
     text: str
     name: Literal["say"] = "say"
-    locale: Locale | Unset = UNSET
+    locale: Locale | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -35,9 +36,13 @@ class SayInstruction:
 
         text = self.text
 
-        locale: str | Unset = UNSET
-        if not isinstance(self.locale, Unset):
+        locale: str | Unset
+        if isinstance(self.locale, Unset):
+            locale = UNSET
+        elif isinstance(self.locale, Locale):
             locale = self.locale.value
+        else:
+            locale = self.locale
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -61,12 +66,20 @@ class SayInstruction:
 
         text = check_field(d.pop("text"), (str,), "text")
 
-        _locale = d.pop("locale", UNSET)
-        locale: Locale | Unset
-        if isinstance(_locale, Unset):
-            locale = UNSET
-        else:
-            locale = Locale(_locale)
+        def _parse_locale(data: object) -> Locale | str | Unset:
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                componentsschemas_locale_or_voice_type_0 = Locale(data)
+
+                return componentsschemas_locale_or_voice_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Locale | str | Unset, data)
+
+        locale = _parse_locale(d.pop("locale", UNSET))
 
         _instance = cls(
             name=name,

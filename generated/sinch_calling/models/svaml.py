@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ..models.connect_mxp_action import ConnectMxpAction
     from ..models.connect_pstn_action import ConnectPstnAction
     from ..models.connect_sip_action import ConnectSipAction
+    from ..models.connect_stream_action import ConnectStreamAction
     from ..models.continue_action import ContinueAction
     from ..models.hangup_action import HangupAction
     from ..models.park_action import ParkAction
@@ -38,8 +39,8 @@ class Svaml:
     Attributes:
         instructions (list[AnswerInstruction | PlayFilesInstruction | SayInstruction | SendDtmfInstruction |
             SetCookieInstruction | StartRecordingInstruction | StopRecordingInstruction] | Unset):
-        action (ConnectConfAction | ConnectMxpAction | ConnectPstnAction | ConnectSipAction | ContinueAction |
-            HangupAction | ParkAction | RunMenuAction | Unset): Any SVAML action.
+        action (ConnectConfAction | ConnectMxpAction | ConnectPstnAction | ConnectSipAction | ConnectStreamAction |
+            ContinueAction | HangupAction | ParkAction | RunMenuAction | Unset): Any SVAML action.
     """
 
     instructions: (
@@ -59,6 +60,7 @@ class Svaml:
         | ConnectMxpAction
         | ConnectPstnAction
         | ConnectSipAction
+        | ConnectStreamAction
         | ContinueAction
         | HangupAction
         | ParkAction
@@ -75,6 +77,7 @@ class Svaml:
         from ..models.connect_sip_action import ConnectSipAction  # noqa: PLC0415
         from ..models.continue_action import ContinueAction  # noqa: PLC0415
         from ..models.hangup_action import HangupAction  # noqa: PLC0415
+        from ..models.park_action import ParkAction  # noqa: PLC0415
         from ..models.play_files_instruction import PlayFilesInstruction  # noqa: PLC0415
         from ..models.run_menu_action import RunMenuAction  # noqa: PLC0415
         from ..models.say_instruction import SayInstruction  # noqa: PLC0415
@@ -121,6 +124,8 @@ class Svaml:
             action = self.action.to_dict()
         elif isinstance(self.action, RunMenuAction):
             action = self.action.to_dict()
+        elif isinstance(self.action, ParkAction):
+            action = self.action.to_dict()
         else:
             action = self.action.to_dict()
 
@@ -141,6 +146,7 @@ class Svaml:
         from ..models.connect_mxp_action import ConnectMxpAction  # noqa: PLC0415
         from ..models.connect_pstn_action import ConnectPstnAction  # noqa: PLC0415
         from ..models.connect_sip_action import ConnectSipAction  # noqa: PLC0415
+        from ..models.connect_stream_action import ConnectStreamAction  # noqa: PLC0415
         from ..models.continue_action import ContinueAction  # noqa: PLC0415
         from ..models.hangup_action import HangupAction  # noqa: PLC0415
         from ..models.park_action import ParkAction  # noqa: PLC0415
@@ -195,7 +201,7 @@ class Svaml:
                                 "startRecording": StartRecordingInstruction.from_dict,
                                 "stopRecording": StopRecordingInstruction.from_dict,
                             },
-                            "SvamlInstruction",
+                            "ManageCallInstruction",
                         ),
                     )
 
@@ -210,6 +216,7 @@ class Svaml:
             | ConnectMxpAction
             | ConnectPstnAction
             | ConnectSipAction
+            | ConnectStreamAction
             | ContinueAction
             | HangupAction
             | ParkAction
@@ -219,7 +226,7 @@ class Svaml:
             if isinstance(data, Unset):
                 return data
             return cast(
-                "ConnectConfAction | ConnectMxpAction | ConnectPstnAction | ConnectSipAction | ContinueAction | HangupAction | ParkAction | RunMenuAction | Unset",
+                "ConnectConfAction | ConnectMxpAction | ConnectPstnAction | ConnectSipAction | ConnectStreamAction | ContinueAction | HangupAction | ParkAction | RunMenuAction | Unset",
                 parse_discriminated(
                     data,
                     "name",
@@ -232,6 +239,7 @@ class Svaml:
                         "connectSip": ConnectSipAction.from_dict,
                         "runMenu": RunMenuAction.from_dict,
                         "park": ParkAction.from_dict,
+                        "connectStream": ConnectStreamAction.from_dict,
                     },
                     "SvamlAction",
                 ),

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -20,20 +20,25 @@ class TranscriptionOptions:
 
     Attributes:
         enabled (bool | Unset):
-        locale (Locale | Unset): Language and voice for text-to-speech. `es-CA` is Sinch's code for Catalan; the seed's
-            `zn-CN` is a typo for `zh-CN` (see DECISIONS.md).
+        locale (Locale | str | Unset): Language or voice for text-to-speech: a locale (`en-US`), a locale and gender
+            (`en-US/female`) or a voice name (`Joanna`); Sinch compares them without regard to case. Any string is accepted;
+            `Locale` lists the documented locales.
     """
 
     enabled: bool | Unset = UNSET
-    locale: Locale | Unset = UNSET
+    locale: Locale | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         enabled = self.enabled
 
-        locale: str | Unset = UNSET
-        if not isinstance(self.locale, Unset):
+        locale: str | Unset
+        if isinstance(self.locale, Unset):
+            locale = UNSET
+        elif isinstance(self.locale, Locale):
             locale = self.locale.value
+        else:
+            locale = self.locale
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -50,12 +55,20 @@ class TranscriptionOptions:
         d = dict(src_dict)
         enabled = check_field(d.pop("enabled", UNSET), (bool,), "enabled")
 
-        _locale = d.pop("locale", UNSET)
-        locale: Locale | Unset
-        if isinstance(_locale, Unset):
-            locale = UNSET
-        else:
-            locale = Locale(_locale)
+        def _parse_locale(data: object) -> Locale | str | Unset:
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                componentsschemas_locale_or_voice_type_0 = Locale(data)
+
+                return componentsschemas_locale_or_voice_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Locale | str | Unset, data)
+
+        locale = _parse_locale(d.pop("locale", UNSET))
 
         _instance = cls(
             enabled=enabled,

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -27,15 +27,17 @@ class TtsCalloutRequest:
         destination (Identity): An endpoint of a call, such as a phone number or an app user.
         cli (str | Unset): The number shown to the callee as the caller.
         dtmf (str | Unset): DTMF tones to send once the call is answered (`w` waits half a second).
-        domain (Domain | Unset): `pstn` for the phone network, `mxp` for data (app or web) clients.
+        domain (Domain | Unset): `pstn` for the phone network, `mxp` for data (app or web) clients. Sinch documents the
+            upper-case spellings too.
         custom (str | Unset): Your own data, returned in callback events and call results.
-        locale (Locale | Unset): Language and voice for text-to-speech. `es-CA` is Sinch's code for Catalan; the seed's
-            `zn-CN` is a typo for `zh-CN` (see DECISIONS.md).
+        locale (Locale | str | Unset): Language or voice for text-to-speech: a locale (`en-US`), a locale and gender
+            (`en-US/female`) or a voice name (`Joanna`); Sinch compares them without regard to case. Any string is accepted;
+            `Locale` lists the documented locales.
         text (str | Unset): The text to speak.
         prompts (str | Unset): Instead of `text`, a `;`-separated list of pre-recorded file names and `#tts[text]`
             segments.
-        enable_ace (bool | Unset): Send an ACE to your callback URL when the call is answered.
-        enable_dice (bool | Unset): Send a DiCE to your callback URL when the call ends.
+        enable_ace (bool | Unset): Send an ACE to your callback URL when the call is answered (false when omitted).
+        enable_dice (bool | Unset): Send a DiCE to your callback URL when the call ends (false when omitted).
         enable_pie (bool | Unset): Send a PIE to your callback URL after a `runMenu`.
     """
 
@@ -44,7 +46,7 @@ class TtsCalloutRequest:
     dtmf: str | Unset = UNSET
     domain: Domain | Unset = UNSET
     custom: str | Unset = UNSET
-    locale: Locale | Unset = UNSET
+    locale: Locale | str | Unset = UNSET
     text: str | Unset = UNSET
     prompts: str | Unset = UNSET
     enable_ace: bool | Unset = UNSET
@@ -65,9 +67,13 @@ class TtsCalloutRequest:
 
         custom = self.custom
 
-        locale: str | Unset = UNSET
-        if not isinstance(self.locale, Unset):
+        locale: str | Unset
+        if isinstance(self.locale, Unset):
+            locale = UNSET
+        elif isinstance(self.locale, Locale):
             locale = self.locale.value
+        else:
+            locale = self.locale
 
         text = self.text
 
@@ -129,12 +135,20 @@ class TtsCalloutRequest:
 
         custom = check_field(d.pop("custom", UNSET), (str,), "custom")
 
-        _locale = d.pop("locale", UNSET)
-        locale: Locale | Unset
-        if isinstance(_locale, Unset):
-            locale = UNSET
-        else:
-            locale = Locale(_locale)
+        def _parse_locale(data: object) -> Locale | str | Unset:
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                componentsschemas_locale_or_voice_type_0 = Locale(data)
+
+                return componentsschemas_locale_or_voice_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Locale | str | Unset, data)
+
+        locale = _parse_locale(d.pop("locale", UNSET))
 
         text = check_field(d.pop("text", UNSET), (str,), "text")
 

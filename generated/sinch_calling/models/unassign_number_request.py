@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from .._runtime.parsing import check_field
+from .._runtime.parsing import check_field, pop_field
 from ..models.capability import Capability
 from ..types import UNSET, Unset
 
@@ -20,19 +20,19 @@ class UnassignNumberRequest:
 
     Attributes:
         number (str): A phone number in E.164 format, with a leading plus.
-        application_key (str | Unset): The application to remove it from; the signing application when omitted.
+        applicationkey (str | Unset): The application to remove it from; the signing application when omitted.
         capability (Capability | Unset): What a number is used for.
     """
 
     number: str
-    application_key: str | Unset = UNSET
+    applicationkey: str | Unset = UNSET
     capability: Capability | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         number = self.number
 
-        application_key = self.application_key
+        applicationkey = self.applicationkey
 
         capability: str | Unset = UNSET
         if not isinstance(self.capability, Unset):
@@ -45,8 +45,8 @@ class UnassignNumberRequest:
                 "number": number,
             }
         )
-        if application_key is not UNSET:
-            field_dict["applicationKey"] = application_key
+        if applicationkey is not UNSET:
+            field_dict["applicationkey"] = applicationkey
         if capability is not UNSET:
             field_dict["capability"] = capability
 
@@ -57,7 +57,9 @@ class UnassignNumberRequest:
         d = dict(src_dict)
         number = check_field(d.pop("number"), (str,), "number")
 
-        application_key = check_field(d.pop("applicationKey", UNSET), (str,), "applicationKey")
+        applicationkey = check_field(
+            pop_field(d, "applicationkey", ("applicationKey",), UNSET), (str,), "applicationkey"
+        )
 
         _capability = d.pop("capability", UNSET)
         capability: Capability | Unset
@@ -68,7 +70,7 @@ class UnassignNumberRequest:
 
         _instance = cls(
             number=number,
-            application_key=application_key,
+            applicationkey=applicationkey,
             capability=capability,
         )
 

@@ -7,7 +7,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from .._runtime.parsing import check_field
+from .._runtime.parsing import check_field, pop_field
 from ..models.capability import Capability
 from ..types import UNSET, Unset
 
@@ -19,7 +19,7 @@ class UpdateNumbersRequest:
     """Which numbers to assign, to which application, for which capability.
 
     Attributes:
-        numbers (list[str]): The numbers to assign.
+        numbers (list[str]): The numbers to assign (at most 100 per request).
         applicationkey (str | Unset): The application to assign them to; the signing application when omitted.
         capability (Capability | Unset): What a number is used for.
     """
@@ -57,7 +57,9 @@ class UpdateNumbersRequest:
         d = dict(src_dict)
         numbers = cast(list[str], d.pop("numbers"))
 
-        applicationkey = check_field(d.pop("applicationkey", UNSET), (str,), "applicationkey")
+        applicationkey = check_field(
+            pop_field(d, "applicationkey", ("applicationKey",), UNSET), (str,), "applicationkey"
+        )
 
         _capability = d.pop("capability", UNSET)
         capability: Capability | Unset

@@ -27,7 +27,7 @@ def _get_kwargs(
 
 def _parse_response(*, response: httpx.Response) -> CallbacksConfiguration:
     raise_for_status(response)
-    return parse_body(response, CallbacksConfiguration.from_dict)
+    return parse_body(response, CallbacksConfiguration.from_dict, "getCallbacks")
 
 
 def _build_response(*, response: httpx.Response) -> Response[CallbacksConfiguration]:

@@ -42,7 +42,7 @@ def _get_kwargs(
 
 def _parse_response(*, response: httpx.Response) -> CalloutResponse:
     raise_for_status(response)
-    return parse_body(response, CalloutResponse.from_dict)
+    return parse_body(response, CalloutResponse.from_dict, "callout")
 
 
 def _build_response(*, response: httpx.Response) -> Response[CalloutResponse]:

@@ -27,7 +27,7 @@ def _get_kwargs(
 
 def _parse_response(*, response: httpx.Response) -> CallResult:
     raise_for_status(response)
-    return parse_body(response, CallResult.from_dict)
+    return parse_body(response, CallResult.from_dict, "getCallResult")
 
 
 def _build_response(*, response: httpx.Response) -> Response[CallResult]:

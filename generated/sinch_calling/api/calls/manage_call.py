@@ -61,8 +61,8 @@ def sync_detailed(
 
     Args:
         call_id (str):
-        body (ManageCallRequest): SVAML for a running call; only `playFiles`/`say` and
-            `hangup`/`continue`/`park` are allowed here.
+        body (ManageCallRequest): SVAML for a running call: any instructions, and optionally one
+            of the actions `hangup`, `continue` or `park` (without one the call goes on as it was).
 
     Raises:
         sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
@@ -94,8 +94,8 @@ def sync(
 
     Args:
         call_id (str):
-        body (ManageCallRequest): SVAML for a running call; only `playFiles`/`say` and
-            `hangup`/`continue`/`park` are allowed here.
+        body (ManageCallRequest): SVAML for a running call: any instructions, and optionally one
+            of the actions `hangup`, `continue` or `park` (without one the call goes on as it was).
 
     Raises:
         sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
@@ -126,8 +126,8 @@ async def asyncio_detailed(
 
     Args:
         call_id (str):
-        body (ManageCallRequest): SVAML for a running call; only `playFiles`/`say` and
-            `hangup`/`continue`/`park` are allowed here.
+        body (ManageCallRequest): SVAML for a running call: any instructions, and optionally one
+            of the actions `hangup`, `continue` or `park` (without one the call goes on as it was).
 
     Raises:
         sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
@@ -159,8 +159,8 @@ async def asyncio(
 
     Args:
         call_id (str):
-        body (ManageCallRequest): SVAML for a running call; only `playFiles`/`say` and
-            `hangup`/`continue`/`park` are allowed here.
+        body (ManageCallRequest): SVAML for a running call: any instructions, and optionally one
+            of the actions `hangup`, `continue` or `park` (without one the call goes on as it was).
 
     Raises:
         sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.

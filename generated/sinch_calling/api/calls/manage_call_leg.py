@@ -64,8 +64,8 @@ def sync_detailed(
     Args:
         call_id (str):
         call_leg (CallLeg): A leg of a call.
-        body (ManageCallRequest): SVAML for a running call; only `playFiles`/`say` and
-            `hangup`/`continue`/`park` are allowed here.
+        body (ManageCallRequest): SVAML for a running call: any instructions, and optionally one
+            of the actions `hangup`, `continue` or `park` (without one the call goes on as it was).
 
     Raises:
         sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
@@ -99,8 +99,8 @@ def sync(
     Args:
         call_id (str):
         call_leg (CallLeg): A leg of a call.
-        body (ManageCallRequest): SVAML for a running call; only `playFiles`/`say` and
-            `hangup`/`continue`/`park` are allowed here.
+        body (ManageCallRequest): SVAML for a running call: any instructions, and optionally one
+            of the actions `hangup`, `continue` or `park` (without one the call goes on as it was).
 
     Raises:
         sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
@@ -133,8 +133,8 @@ async def asyncio_detailed(
     Args:
         call_id (str):
         call_leg (CallLeg): A leg of a call.
-        body (ManageCallRequest): SVAML for a running call; only `playFiles`/`say` and
-            `hangup`/`continue`/`park` are allowed here.
+        body (ManageCallRequest): SVAML for a running call: any instructions, and optionally one
+            of the actions `hangup`, `continue` or `park` (without one the call goes on as it was).
 
     Raises:
         sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.
@@ -168,8 +168,8 @@ async def asyncio(
     Args:
         call_id (str):
         call_leg (CallLeg): A leg of a call.
-        body (ManageCallRequest): SVAML for a running call; only `playFiles`/`say` and
-            `hangup`/`continue`/`park` are allowed here.
+        body (ManageCallRequest): SVAML for a running call: any instructions, and optionally one
+            of the actions `hangup`, `continue` or `park` (without one the call goes on as it was).
 
     Raises:
         sinch_calling.APIError: A subclass per status (NotFoundError, AuthenticationError, ...) for any non-2xx answer.

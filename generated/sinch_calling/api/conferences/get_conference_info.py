@@ -27,7 +27,7 @@ def _get_kwargs(
 
 def _parse_response(*, response: httpx.Response) -> ConferenceInfo:
     raise_for_status(response)
-    return parse_body(response, ConferenceInfo.from_dict)
+    return parse_body(response, ConferenceInfo.from_dict, "getConferenceInfo")
 
 
 def _build_response(*, response: httpx.Response) -> Response[ConferenceInfo]:

@@ -25,7 +25,7 @@ def _get_kwargs() -> dict[str, Any]:
 
 def _parse_response(*, response: httpx.Response) -> GetNumbersResponse:
     raise_for_status(response)
-    return parse_body(response, GetNumbersResponse.from_dict)
+    return parse_body(response, GetNumbersResponse.from_dict, "getNumbers")
 
 
 def _build_response(*, response: httpx.Response) -> Response[GetNumbersResponse]:

@@ -54,8 +54,9 @@ def sync_detailed(
 ) -> Response[None]:
     """Un-assign a number from an application.
 
-    Removes one number's capability from an application. Without `applicationKey` the number is removed
-    from the application that signed the request.
+    Removes one number's capability from an application. Without `applicationkey` the number is removed
+    from the application that signed the request. Sinch's reference spells the key `applicationkey`; the
+    seed's example `applicationKey` is accepted too.
 
     Args:
         body (UnassignNumberRequest): Which number to un-assign, from which application, for which
@@ -84,8 +85,9 @@ def sync(
 ) -> None:
     """Un-assign a number from an application.
 
-    Removes one number's capability from an application. Without `applicationKey` the number is removed
-    from the application that signed the request.
+    Removes one number's capability from an application. Without `applicationkey` the number is removed
+    from the application that signed the request. Sinch's reference spells the key `applicationkey`; the
+    seed's example `applicationKey` is accepted too.
 
     Args:
         body (UnassignNumberRequest): Which number to un-assign, from which application, for which
@@ -113,8 +115,9 @@ async def asyncio_detailed(
 ) -> Response[None]:
     """Un-assign a number from an application.
 
-    Removes one number's capability from an application. Without `applicationKey` the number is removed
-    from the application that signed the request.
+    Removes one number's capability from an application. Without `applicationkey` the number is removed
+    from the application that signed the request. Sinch's reference spells the key `applicationkey`; the
+    seed's example `applicationKey` is accepted too.
 
     Args:
         body (UnassignNumberRequest): Which number to un-assign, from which application, for which
@@ -143,8 +146,9 @@ async def asyncio(
 ) -> None:
     """Un-assign a number from an application.
 
-    Removes one number's capability from an application. Without `applicationKey` the number is removed
-    from the application that signed the request.
+    Removes one number's capability from an application. Without `applicationkey` the number is removed
+    from the application that signed the request. Sinch's reference spells the key `applicationkey`; the
+    seed's example `applicationKey` is accepted too.
 
     Args:
         body (UnassignNumberRequest): Which number to un-assign, from which application, for which

@@ -27,7 +27,7 @@ def _get_kwargs(
 
 def _parse_response(*, response: httpx.Response) -> QueryNumberResponse:
     raise_for_status(response)
-    return parse_body(response, QueryNumberResponse.from_dict)
+    return parse_body(response, QueryNumberResponse.from_dict, "queryNumber")
 
 
 def _build_response(*, response: httpx.Response) -> Response[QueryNumberResponse]:
