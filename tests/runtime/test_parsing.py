@@ -17,6 +17,7 @@ from sinch_calling._runtime.parsing import (
     parse_body,
     parse_datetime,
     parse_discriminated,
+    pop_field,
 )
 
 UTC = datetime.timezone.utc
@@ -106,6 +107,39 @@ def test_parse_body_maps_every_failure_to_a_response_validation_error() -> None:
     assert caught.value.field == "<body>"
     with pytest.raises(ResponseValidationError):
         parse_body(response(200, b"[1]"), needs_id)
+
+
+def test_a_deeply_nested_body_is_a_response_validation_error_naming_the_operation() -> None:
+    # A 3 KB body nested ~1,000 deep exhausted json's recursion limit: a bare RecursionError
+    # escaped `except SinchCallingError` (adversarial pass, issue 16 item 4).
+    deep = b'{"a":' * 1000 + b"1" + b"}" * 1000
+    with pytest.raises(ResponseValidationError) as caught:
+        parse_body(response(200, deep), dict, "getCallResult")
+    assert caught.value.operation == "getCallResult"
+    assert str(caught.value).startswith("getCallResult: invalid response field '<body>'")
+
+
+def test_a_missing_required_field_names_the_operation_and_field() -> None:
+    from sinch_calling.models import QueryNumberResponse
+
+    with pytest.raises(ResponseValidationError) as caught:
+        parse_body(response(200, b'{"method": "x"}'), QueryNumberResponse.from_dict, "queryNumber")
+    assert (caught.value.operation, caught.value.field) == ("queryNumber", "number")
+    # Either spelling Sinch uses is read; the documented one is written.
+    older = b'{"method": "numberItem", "numberItem": {"countryId": "SE"}}'
+    parsed = parse_body(response(200, older), QueryNumberResponse.from_dict, "queryNumber")
+    assert parsed.number.country_id == "SE"
+    assert parsed.to_dict() == {"number": {"countryId": "SE"}, "method": "numberItem"}
+
+
+def test_pop_field_prefers_the_documented_name_and_drops_every_alias() -> None:
+    data = {"callid": "a", "callId": "b", "other": 1}
+    assert pop_field(data, "callid", ("callId",)) == "a"
+    assert data == {"other": 1}
+    assert pop_field({"callId": "b"}, "callid", ("callId",), None) == "b"
+    assert pop_field({}, "callid", ("callId",), None) is None
+    with pytest.raises(KeyError):
+        pop_field({}, "callid", ("callId",))
 
 
 def test_an_integral_float_is_an_integer() -> None:
