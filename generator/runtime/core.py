@@ -8,6 +8,12 @@ generated code), and each endpoint's ``_parse_response`` starts with ``raise_for
 Retrying re-sends the same ``httpx.Request``; the client's auth runs again on every
 attempt, so each attempt carries a fresh ``x-timestamp`` and signature. Requests must
 therefore have a replayable body (bytes, as generated code builds them).
+
+The timeout bounds the whole call: the request's read timeout (the client's ``timeout``) is a
+deadline for every attempt, every body read (a server that trickles its answer byte by byte
+still ends in ``APITimeoutError``) and every wait between attempts. A retry whose wait would
+pass the deadline (a long ``Retry-After``, say) is not made: the answer it would have retried is
+returned (so a 429 raises ``RateLimitError``).
 """
 
 from __future__ import annotations
@@ -34,12 +40,17 @@ def user_agent(version: str) -> str:
     return f"sinch-calling/{version} python/{platform.python_version()} httpx/{httpx.__version__}"
 
 
-def path_param(value: object) -> str:
-    """Percent-encode one path segment, dot segments included.
+def path_param(value: object, name: str = "path parameter") -> str:
+    """Percent-encode one path segment, dot segments included; an empty one is refused.
 
     ``quote`` leaves ``.`` and ``..`` alone, and URL normalisation would then resolve them away
     (``/conferences/id/..`` becoming ``/conferences``): a conference may well be called ``..``.
+    An empty value would drop the segment and address another resource (an empty ``call_id``
+    turned "kick one participant" into "kick everyone"), so it raises ``ValueError``: every
+    path parameter of the spec has ``minLength: 1``.
     """
+    if value is None or str(value) == "":
+        raise ValueError(f"Expected a non-empty value for `{name}` but received {value!r}")
     segment = quote(str(value), safe="")
     return segment.replace(".", "%2E") if segment in (".", "..") else segment
 
@@ -66,14 +77,17 @@ def send(
     ``APIConnectionError`` when the last attempt got no response.
     """
     attempt = 0
+    deadline = _deadline(request)
     while True:
         started = time.monotonic()
         try:
-            response = client.send(request, auth=_auth_or_default(auth))
+            _bound_attempt(request, deadline)
+            response = client.send(request, auth=_auth_or_default(auth), stream=True)
+            _read_before(response, deadline)
         except httpx.TransportError as exc:
             _log_failure(request, exc, attempt, started)
-            if attempt < max_retries and should_retry_exception(request.method, exc):
-                delay = retry_delay(attempt, None)
+            delay = retry_delay(attempt, None)
+            if attempt < max_retries and should_retry_exception(request.method, exc) and _fits(delay, deadline):
                 _log_retry(request, attempt, delay)
                 sleep(delay)
                 attempt += 1
@@ -81,8 +95,8 @@ def send(
             raise _connection_error(request, exc) from exc
 
         _log_response(request, response, attempt, started)
-        if attempt < max_retries and should_retry_response(request.method, response):
-            delay = retry_delay(attempt, response)
+        delay = retry_delay(attempt, response)
+        if attempt < max_retries and should_retry_response(request.method, response) and _fits(delay, deadline):
             response.close()  # release the connection before waiting
             _log_retry(request, attempt, delay)
             sleep(delay)
@@ -101,14 +115,16 @@ async def asend(
 ) -> httpx.Response:
     """Async twin of ``send``; same retry decisions and errors."""
     attempt = 0
+    deadline = _deadline(request)
     while True:
         started = time.monotonic()
         try:
-            response = await client.send(request, auth=_auth_or_default(auth))
+            _bound_attempt(request, deadline)
+            response = await _asend_before(client, request, auth, deadline)
         except httpx.TransportError as exc:
             _log_failure(request, exc, attempt, started)
-            if attempt < max_retries and should_retry_exception(request.method, exc):
-                delay = retry_delay(attempt, None)
+            delay = retry_delay(attempt, None)
+            if attempt < max_retries and should_retry_exception(request.method, exc) and _fits(delay, deadline):
                 _log_retry(request, attempt, delay)
                 await sleep(delay)
                 attempt += 1
@@ -116,14 +132,68 @@ async def asend(
             raise _connection_error(request, exc) from exc
 
         _log_response(request, response, attempt, started)
-        if attempt < max_retries and should_retry_response(request.method, response):
-            delay = retry_delay(attempt, response)
+        delay = retry_delay(attempt, response)
+        if attempt < max_retries and should_retry_response(request.method, response) and _fits(delay, deadline):
             await response.aclose()
             _log_retry(request, attempt, delay)
             await sleep(delay)
             attempt += 1
             continue
         return response
+
+
+def _deadline(request: httpx.Request) -> float | None:
+    """When the whole call must be over (monotonic seconds): now plus the read timeout, if any."""
+    budget = (request.extensions.get("timeout") or {}).get("read")
+    return time.monotonic() + float(budget) if budget is not None else None
+
+
+def _remaining(deadline: float | None) -> float | None:
+    return None if deadline is None else deadline - time.monotonic()
+
+
+def _fits(delay: float, deadline: float | None) -> bool:
+    """Whether waiting ``delay`` seconds still leaves time for another attempt."""
+    left = _remaining(deadline)
+    return left is None or delay < left
+
+
+def _bound_attempt(request: httpx.Request, deadline: float | None) -> None:
+    """No single wait of this attempt (connect, write, read, pool) may pass the deadline."""
+    left = _remaining(deadline)
+    if left is None:
+        return
+    if left <= 0:
+        raise httpx.ReadTimeout("the call's deadline passed", request=request)
+    timeouts = dict(request.extensions.get("timeout") or {})
+    request.extensions["timeout"] = {k: left if v is None else min(float(v), left) for k, v in timeouts.items()}
+
+
+def _read_before(response: httpx.Response, deadline: float | None) -> None:
+    """Read the body chunk by chunk, giving up at the deadline (a trickle resets no clock)."""
+    chunks = []
+    try:
+        for chunk in response.iter_bytes():
+            chunks.append(chunk)
+            if deadline is not None and time.monotonic() > deadline:
+                raise httpx.ReadTimeout(
+                    "the answer did not arrive before the call's deadline", request=response.request
+                )
+    except BaseException:
+        response.close()
+        raise
+    response._content = b"".join(chunks)  # what Response.read() stores; the stream is consumed
+    response.close()
+
+
+async def _asend_before(
+    client: httpx.AsyncClient, request: httpx.Request, auth: httpx.Auth | None, deadline: float | None
+) -> httpx.Response:
+    left = _remaining(deadline)
+    try:
+        return await asyncio.wait_for(client.send(request, auth=_auth_or_default(auth)), left)
+    except asyncio.TimeoutError:  # the builtin TimeoutError from 3.11 on
+        raise httpx.ReadTimeout("the answer did not arrive before the call's deadline", request=request) from None
 
 
 def _auth_or_default(auth: httpx.Auth | None) -> httpx.Auth | httpx._client.UseClientDefault:

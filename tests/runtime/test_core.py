@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import asyncio
 import logging
 import platform
 import re
-from collections.abc import Callable
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime, timedelta, timezone
 
 import httpx
@@ -56,9 +58,12 @@ class TickingClock:
         return self.now
 
 
-def _client(server: ScriptedServer, base_url: str = BASE_URL) -> httpx.Client:
+def _client(server: ScriptedServer, base_url: str = BASE_URL, timeout: float = 30.0) -> httpx.Client:
     return httpx.Client(
-        base_url=base_url, auth=ApplicationAuth(KEY, SECRET, clock=TickingClock()), transport=server.transport
+        base_url=base_url,
+        auth=ApplicationAuth(KEY, SECRET, clock=TickingClock()),
+        transport=server.transport,
+        timeout=timeout,
     )
 
 
@@ -192,6 +197,60 @@ def test_retry_after_is_honoured() -> None:
         response = send(client, client.build_request("GET", "/calls/id/abc"), max_retries=2, sleep=sleeps)
     assert response.status_code == 200
     assert sleeps == [7.0, 1.5]
+
+
+def test_a_retry_after_beyond_the_deadline_is_not_waited_for() -> None:
+    # The timeout bounds the whole call: a 60 s Retry-After on a 5 s budget returns the 429 now
+    # (one GET used to sleep up to two minutes).
+    server, sleeps = ScriptedServer((429, {"Retry-After": "60"}), 200), Sleeps()
+    with _client(server, timeout=5.0) as client:
+        response = send(client, client.build_request("GET", "/calls/id/abc"), max_retries=2, sleep=sleeps)
+    assert (response.status_code, sleeps, server.attempts) == (429, [], 1)
+
+
+def _trickle(request: httpx.Request) -> httpx.Response:
+    def body() -> Iterator[bytes]:
+        for _ in range(40):  # 4 s in all, a byte every 0.1 s: no single read ever waits 1 s
+            time.sleep(0.1)
+            yield b" "
+
+    return httpx.Response(200, content=body())
+
+
+def test_a_trickled_answer_ends_at_the_deadline_not_per_read() -> None:
+    transport = httpx.MockTransport(_trickle)
+    with httpx.Client(base_url=BASE_URL, transport=transport, timeout=0.5) as client:
+        started = time.monotonic()
+        with pytest.raises(APITimeoutError):
+            send(client, client.build_request("GET", "/calls/id/abc"), max_retries=2, sleep=Sleeps())
+        assert time.monotonic() - started < 2.0  # it took 8 s with timeout=1 before
+
+
+@pytest.mark.asyncio
+async def test_a_trickled_answer_ends_at_the_deadline_async() -> None:
+    async def trickle(request: httpx.Request) -> httpx.Response:
+        async def body() -> AsyncIterator[bytes]:
+            for _ in range(40):
+                await asyncio.sleep(0.1)
+                yield b" "
+
+        return httpx.Response(200, content=body())
+
+    async with httpx.AsyncClient(base_url=BASE_URL, transport=httpx.MockTransport(trickle), timeout=0.5) as client:
+        started = time.monotonic()
+        with pytest.raises(APITimeoutError):
+            await asend(client, client.build_request("GET", "/x"), max_retries=2, sleep=Sleeps().async_sleep)
+        assert time.monotonic() - started < 2.0
+
+
+def test_an_empty_path_parameter_is_refused_before_sending() -> None:
+    # kick_conference_participant(conference_id="room", call_id="") sent DELETE /conferences/id/room/,
+    # which kicked everyone (adversarial pass, issue 16 item 1).
+    with pytest.raises(ValueError, match="call_id"):
+        path_param("", "call_id")
+    with pytest.raises(ValueError):
+        path_param(None, "call_id")
+    assert path_param("0", "call_id") == "0"
 
 
 def test_max_retries_zero_sends_once() -> None:

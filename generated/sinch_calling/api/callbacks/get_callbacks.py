@@ -19,7 +19,9 @@ def _get_kwargs(
 
     _kwargs: dict[str, Any] = {
         "method": "get",
-        "url": f"/configuration/callbacks/applications/{path_param(applicationkey)}",
+        "url": "/configuration/callbacks/applications/{applicationkey}".format(
+            applicationkey=path_param(applicationkey, "applicationkey"),
+        ),
     }
 
     return _kwargs

@@ -21,7 +21,9 @@ def _get_kwargs(
 
     _kwargs: dict[str, Any] = {
         "method": "post",
-        "url": f"/configuration/callbacks/applications/{path_param(applicationkey)}",
+        "url": "/configuration/callbacks/applications/{applicationkey}".format(
+            applicationkey=path_param(applicationkey, "applicationkey"),
+        ),
     }
 
     _kwargs["json"] = body.to_dict()

@@ -19,7 +19,9 @@ def _get_kwargs(
 
     _kwargs: dict[str, Any] = {
         "method": "get",
-        "url": f"/calls/id/{path_param(call_id)}",
+        "url": "/calls/id/{call_id}".format(
+            call_id=path_param(call_id, "call_id"),
+        ),
     }
 
     return _kwargs

@@ -23,7 +23,10 @@ def _get_kwargs(
 
     _kwargs: dict[str, Any] = {
         "method": "patch",
-        "url": f"/calls/id/{path_param(call_id)}/leg/{path_param(call_leg)}",
+        "url": "/calls/id/{call_id}/leg/{call_leg}".format(
+            call_id=path_param(call_id, "call_id"),
+            call_leg=path_param(call_leg, "call_leg"),
+        ),
     }
 
     _kwargs["json"] = body.to_dict()

@@ -19,7 +19,9 @@ def _get_kwargs(
 
     _kwargs: dict[str, Any] = {
         "method": "get",
-        "url": f"/conferences/id/{path_param(conference_id)}",
+        "url": "/conferences/id/{conference_id}".format(
+            conference_id=path_param(conference_id, "conference_id"),
+        ),
     }
 
     return _kwargs

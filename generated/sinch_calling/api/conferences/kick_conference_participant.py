@@ -18,7 +18,10 @@ def _get_kwargs(
 
     _kwargs: dict[str, Any] = {
         "method": "delete",
-        "url": f"/conferences/id/{path_param(conference_id)}/{path_param(call_id)}",
+        "url": "/conferences/id/{conference_id}/{call_id}".format(
+            conference_id=path_param(conference_id, "conference_id"),
+            call_id=path_param(call_id, "call_id"),
+        ),
     }
 
     return _kwargs

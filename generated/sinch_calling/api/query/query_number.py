@@ -19,7 +19,9 @@ def _get_kwargs(
 
     _kwargs: dict[str, Any] = {
         "method": "get",
-        "url": f"/calling/query/number/{path_param(number)}",
+        "url": "/calling/query/number/{number}".format(
+            number=path_param(number, "number"),
+        ),
     }
 
     return _kwargs
