@@ -332,6 +332,8 @@ class CallFlow:
         if cb.get("callResourceUrl"):
             body["callResourceUrl"] = cb["callResourceUrl"]
         body |= {"userRate": call["rate"], "cli": call["from"]["endpoint"], "to": call["to"], "domain": call["domain"]}
+        # Sinch writes the domain in lower case and the origination type in upper case (OAS, Node's tests).
+        body["originationType"] = str(call["domain"]).upper()
         return body
 
     def _dice(self, call: Document, at: float, result: str, reason: str, duration: int) -> dict[str, Any]:
