@@ -13,6 +13,7 @@ from sinch_calling._runtime.parsing import (
     UNSET,
     FieldError,
     check_field,
+    format_datetime,
     open_enum_member,
     parse_body,
     parse_datetime,
@@ -140,6 +141,20 @@ def test_pop_field_prefers_the_documented_name_and_drops_every_alias() -> None:
     assert pop_field({}, "callid", ("callId",), None) is None
     with pytest.raises(KeyError):
         pop_field({}, "callid", ("callId",))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2022-03-21T13:13:59Z",
+        "2023-11-22T09:10:11.999Z",
+        "2026-11-27T10:55:48.734574+00:00",
+        "2024-06-06T17:36:00+02:00",
+    ],
+)
+def test_a_timestamp_is_written_back_as_sinch_wrote_it(text: str) -> None:
+    expected = text.replace("+00:00", "Z") if text.endswith(".734574+00:00") else text
+    assert format_datetime(parse_datetime(text, "timestamp")) == expected
 
 
 def test_an_integral_float_is_an_integer() -> None:

@@ -34,6 +34,7 @@ __all__ = [
     "FieldError",
     "Unset",
     "check_field",
+    "format_datetime",
     "open_enum_member",
     "parse_body",
     "parse_datetime",
@@ -129,6 +130,20 @@ def parse_datetime(value: object, field: str) -> datetime.datetime:
         return isoparse(value)  # a trailing Z on 3.10, fractions of unusual length, ...
     except (ValueError, OverflowError) as exc:
         raise FieldError(field, f"field {field!r} is not an ISO-8601 date-time: {value!r}") from exc
+
+
+def format_datetime(value: datetime.datetime) -> str:
+    """ISO-8601 as Sinch writes it: ``Z`` for UTC, and fractions only as precise as they are.
+
+    ``2022-03-21T13:13:59Z`` and ``2023-11-22T09:10:11.999Z`` read by ``parse_datetime`` come back
+    unchanged (``isoformat`` would write ``+00:00`` and ``.999000``).
+    """
+    micro = value.microsecond
+    spec = "seconds" if micro == 0 else "milliseconds" if micro % 1000 == 0 else "microseconds"
+    text = value.isoformat(timespec=spec)
+    if value.tzinfo is not None and value.utcoffset() == datetime.timedelta(0) and text.endswith("+00:00"):
+        text = text[:-6] + "Z"
+    return text
 
 
 def parse_discriminated(

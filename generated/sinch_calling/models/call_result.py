@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from .._runtime.parsing import check_field, parse_datetime
+from .._runtime.parsing import check_field, format_datetime, parse_datetime
 from ..models.call_reason import CallReason
 from ..models.call_result_value import CallResultValue
 from ..models.call_status import CallStatus
@@ -90,7 +90,7 @@ class CallResult:
 
         timestamp: str | Unset = UNSET
         if not isinstance(self.timestamp, Unset):
-            timestamp = self.timestamp.isoformat()
+            timestamp = format_datetime(self.timestamp)
 
         custom = self.custom
 

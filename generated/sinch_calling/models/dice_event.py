@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from .._runtime.parsing import check_field, parse_datetime, pop_field
+from .._runtime.parsing import check_field, format_datetime, parse_datetime, pop_field
 from ..models.call_reason import CallReason
 from ..models.call_result_value import CallResultValue
 from ..types import UNSET, Unset
@@ -68,7 +68,7 @@ class DiceEvent:
 
         timestamp: str | Unset = UNSET
         if not isinstance(self.timestamp, Unset):
-            timestamp = self.timestamp.isoformat()
+            timestamp = format_datetime(self.timestamp)
 
         version = self.version
 
