@@ -7,10 +7,11 @@ The steps, in order:
    parse (each operation's host family, each discriminated union's mapping);
 2. run openapi-python-client (pinned) with our templates from `generator/templates/`, then
    render the modules it has no slot for (`generator/templates/extra/`) with the same data;
-3. copy the hand-written runtime (`generator/runtime/`) verbatim into `_runtime/`;
-4. ship the spec itself (the recorded server and the contract tests load it) and `py.typed`;
-5. put the "generated" line at the top of every file, run the pinned ruff with fixed options;
-6. replace the output folder in one move, so that a failed run never leaves half a package.
+3. ship the spec itself (the recorded server and the contract tests load it) and `py.typed`;
+4. put the "generated" line at the top of every file, run the pinned ruff with fixed options;
+5. replace the generated files of the output folder in one move, so that a failed run never
+   leaves half a package, keeping its hand-written part: `_runtime/` (signing, retries, errors,
+   parsing, callbacks, the client core) is ordinary source that the generator never touches.
 
 Everything happens in a temporary folder, and ruff runs with `--isolated`, so the result depends
 only on the inputs: `make check-generated` relies on that.
@@ -55,16 +56,19 @@ GENERATED_HEADER = (
 )
 
 
+HAND_WRITTEN = ("_runtime",)  # folders of the package the generator never writes
+
+
 def _runtime_regions() -> tuple[str, ...]:
-    """The regions runtime/hosts.py accepts, so that the client's docstring lists the same ones."""
-    spec = importlib.util.spec_from_file_location("sinch_runtime_hosts", HERE / "runtime" / "hosts.py")
+    """The regions _runtime/hosts.py accepts, so that the client's docstring lists the same ones."""
+    hosts_py = ROOT / "generated" / PACKAGE / "_runtime" / "hosts.py"
+    spec = importlib.util.spec_from_file_location("sinch_runtime_hosts", hosts_py)
     assert spec is not None and spec.loader is not None
     hosts = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(hosts)
     return tuple(hosts.REGIONS)
 
 
-RUNTIME_HEADER = "# Copied verbatim from generator/runtime/{name} by generator/generate.py. Do not edit here."
 RUFF_CHECK = ["check", "--isolated", "--fix-only", "--select", "F,I,UP", "--target-version", "py310"]
 RUFF_CHECK += ["--line-length", "120"]
 # Primitive properties and the JSON types from_dict accepts for them (an integer is a valid number).
@@ -276,14 +280,6 @@ def render_extra_modules(project: Project, package: Path) -> None:
         (package / template.name.removesuffix(".jinja")).write_text(rendered, encoding="utf-8")
 
 
-def copy_runtime(package: Path) -> None:
-    target = package / "_runtime"
-    target.mkdir()
-    for source in sorted((HERE / "runtime").glob("*.py")):
-        header = RUNTIME_HEADER.format(name=source.name)
-        (target / source.name).write_text(f"{header}\n{source.read_text(encoding='utf-8')}", encoding="utf-8")
-
-
 def ship_spec(package: Path, spec_path: Path) -> None:
     (package / SPEC_IN_PACKAGE).write_text(f"{GENERATED_HEADER}\n{spec_path.read_text(encoding='utf-8')}")
     (package / "py.typed").write_text("")
@@ -296,7 +292,7 @@ def python_files(package: Path) -> Iterator[Path]:
 def add_headers(package: Path) -> None:
     for path in python_files(package):
         text = path.read_text(encoding="utf-8")
-        if not text.startswith("# Copied verbatim") and not text.startswith(GENERATED_HEADER):
+        if not text.startswith(GENERATED_HEADER):
             path.write_text(f"{GENERATED_HEADER}\n{text}", encoding="utf-8")
 
 
@@ -316,7 +312,6 @@ def generate(spec_path: Path, out: Path) -> None:
         package = workdir / PACKAGE
         run_openapi_python_client(spec_path, spec, package)
         shutil.rmtree(package / ".ruff_cache", ignore_errors=True)
-        copy_runtime(package)
         ship_spec(package, spec_path)
         add_headers(package)
         ruff(workdir)
@@ -325,6 +320,9 @@ def generate(spec_path: Path, out: Path) -> None:
         staging = out.parent / f".{out.name}.new"
         shutil.rmtree(staging, ignore_errors=True)
         shutil.copytree(package, staging)
+        for folder in HAND_WRITTEN:  # carried over untouched
+            if (out / folder).is_dir():
+                shutil.copytree(out / folder, staging / folder, ignore=shutil.ignore_patterns("__pycache__"))
         shutil.rmtree(out, ignore_errors=True)
         staging.rename(out)
 

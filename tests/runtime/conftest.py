@@ -1,7 +1,8 @@
 """Make ``sinch_calling._runtime`` importable before the generator has produced the package.
 
 Once the package is generated (and installed or on the path), the tests import that copy.
-Until then they import ``generator/runtime`` through a throwaway ``sinch_calling`` package.
+Until then they import the hand-written ``generated/sinch_calling/_runtime`` through a throwaway
+``sinch_calling`` package.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-_RUNTIME_SOURCE = Path(__file__).resolve().parents[2] / "generator" / "runtime"
+_RUNTIME_SOURCE = Path(__file__).resolve().parents[2] / "generated" / "sinch_calling" / "_runtime"
 
 
 def _make_runtime_importable() -> None:

@@ -2,7 +2,7 @@
 
 Imports work from a bare checkout too: ``server/`` goes on sys.path, and when the generated
 ``sinch_calling`` package is not installed yet, a throw-away package made of the SDK's runtime
-(``generator/runtime``) stands in for it, so the server's ``sinch_calling._runtime.signing``
+(``generated/sinch_calling/_runtime``) stands in for it, so the server's ``sinch_calling._runtime.signing``
 import resolves to the very same code.
 """
 
@@ -37,7 +37,7 @@ if importlib.util.find_spec("sinch_calling") is None:
     _shim = Path(tempfile.mkdtemp(prefix="sinch-calling-shim-")) / "sinch_calling"
     _shim.mkdir()
     (_shim / "__init__.py").write_text("")
-    (_shim / "_runtime").symlink_to(ROOT / "generator" / "runtime")
+    (_shim / "_runtime").symlink_to(ROOT / "generated" / "sinch_calling" / "_runtime")
     sys.path.insert(0, str(_shim.parent))
     IMPORT_PATHS.append(str(_shim.parent))
 

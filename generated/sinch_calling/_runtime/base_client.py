@@ -1,4 +1,3 @@
-# Copied verbatim from generator/runtime/base_client.py by generator/generate.py. Do not edit here.
 """The small core behind the generated ``SinchClient`` and ``AsyncSinchClient``.
 
 Generated code supplies the surface (one resource per spec tag, one method per operation);

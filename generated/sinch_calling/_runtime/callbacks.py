@@ -1,4 +1,3 @@
-# Copied verbatim from generator/runtime/callbacks.py by generator/generate.py. Do not edit here.
 """Receiving Sinch callbacks: verify a callback request, decode its body, serialise SVAML answers.
 
 Sinch signs the callbacks it sends to an application backend (ICE, ACE, DiCE, PIE, Notify) like

@@ -1,4 +1,3 @@
-# Copied verbatim from generator/runtime/core.py by generator/generate.py. Do not edit here.
 """The request core shared by generated endpoint code: send with retries, map failures.
 
 ``send`` / ``asend`` return the final response whatever its status, so callers can read

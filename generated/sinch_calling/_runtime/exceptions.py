@@ -1,4 +1,3 @@
-# Copied verbatim from generator/runtime/exceptions.py by generator/generate.py. Do not edit here.
 """Exceptions raised by the Sinch Calling client.
 
 Hierarchy::

@@ -1,4 +1,3 @@
-# Copied verbatim from generator/runtime/hosts.py by generator/generate.py. Do not edit here.
 """Which host serves which request.
 
 Sinch splits the Calling API over two hosts, as its official SDKs do: call traffic

@@ -1,4 +1,3 @@
-# Copied verbatim from generator/runtime/parsing.py by generator/generate.py. Do not edit here.
 """Helpers that generated models and endpoints call while turning JSON into typed objects.
 
 openapi-python-client's own parsing trusts the data: a missing key raises a bare ``KeyError``,

@@ -1,4 +1,3 @@
-# Copied verbatim from generator/runtime/retries.py by generator/generate.py. Do not edit here.
 """When to retry a request, and how long to wait first.
 
 Two decisions, each a small pure function: ``should_retry_response`` / ``should_retry_exception``

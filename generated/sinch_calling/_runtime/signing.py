@@ -1,4 +1,3 @@
-# Copied verbatim from generator/runtime/signing.py by generator/generate.py. Do not edit here.
 """Sinch request signing: the ``Application`` HMAC scheme and Basic auth.
 
 The signed scheme, as the Sinch platform and its official SDKs implement it::
