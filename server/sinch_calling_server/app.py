@@ -72,7 +72,9 @@ def create_app(
         the spec's webhook schemas.
     callback_timeout: seconds a callback URL has to answer before the fallback URL is tried.
     test_controls: enable ``POST /_sinch/advance?seconds=N`` (move the simulation's clock
-        forward and deliver everything due). ``app.callbacks.advance()`` works regardless.
+        forward and deliver everything due) and ``GET``/``DELETE /_sinch/deliveries``, for callers
+        with an application's credentials; without it every ``/_sinch/...`` path is a 404.
+        ``app.callbacks.advance()`` works regardless.
     deliver_in_background: poll for due callbacks in a background task; default: on with the
         real clock, off with an injected ``clock`` (tests flush with ``app.callbacks``).
     callback_transport: an ``httpx.AsyncBaseTransport`` for callback delivery (tests).

@@ -10,9 +10,10 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import logging
 import re
 import secrets
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -26,11 +27,13 @@ from sinch_calling._runtime.signing import (
 )
 
 from . import errors
-from .errors import ApiError
+from .errors import ApiError, clip
 
 __all__ = ["Application", "Authenticator", "Caller", "demo_application", "parse_app_option", "parse_timestamp"]
 
 DEFAULT_MAX_SKEW = 15 * 60.0
+
+log = logging.getLogger("sinch_calling_server.auth")
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,23 @@ def parse_timestamp(value: str) -> float | None:
 
 
 class Authenticator:
-    """Checks the Authorization header of a request against the known applications."""
+    """Checks the Authorization header of a request against the known applications.
+
+    The checks run in one fixed order, and none before the last depends on whether the
+    application key exists, so that a refusal never tells an unknown key from a known one:
+
+    1. an operation without security: anonymous;
+    2. a repeated ``Authorization`` (40100) or ``x-timestamp`` (40101) header: 401;
+    3. no ``Authorization``: anonymous if the operation allows it, else 401 (40100);
+    4. a scheme the operation does not accept: 403 (40301);
+    5. signed: a malformed ``<key>:<signature>`` (40108), no ``x-timestamp`` (40101), an
+       unparsable or stale ``x-timestamp`` (40108), then the key and the signature together
+       (40108, the same message and the same HMAC work for an unknown key as for a wrong signature);
+       Basic: malformed credentials, an unknown key or a wrong secret (40108).
+
+    Each refusal is logged at ``info`` on ``sinch_calling_server.auth`` with the check that failed
+    (and the key, which is not a secret); never the secret, the signature or the Basic credentials.
+    """
 
     def __init__(
         self,
@@ -137,61 +156,102 @@ class Authenticator:
         paths: tuple[str, ...],
         headers: Mapping[str, str],
         body: bytes,
+        repeated: Collection[str] = (),
     ) -> Caller:
         """The caller, or ApiError 401 (40100/40101/40108) or 403 (40301).
 
-        ``paths`` are the forms of the request path a client may have signed (as sent, and
-        percent-decoded); ``headers`` have lower-case names.
+        ``paths`` are the forms of the request path a client may have signed (as sent, first;
+        the pipeline adds the percent-decoded form only where it names the same resource);
+        ``headers`` have lower-case names; ``repeated`` names the headers that came more than once.
         """
         if not schemes:
             return _ANONYMOUS
+        where = f"{method} {clip(paths[0] if paths else '')}"
+        if "authorization" in repeated:
+            raise _refuse(where, "repeated Authorization header", 401, errors.AUTHORIZATION_HEADER,
+                          "Repeated Authorization header")  # fmt: skip
+        if "x-timestamp" in repeated:
+            raise _refuse(where, "repeated x-timestamp header", 401, errors.TIMESTAMP_HEADER,
+                          "Repeated x-timestamp header")  # fmt: skip
         header = headers.get("authorization")
         if header is None or not header.strip():
             if "none" in schemes:
                 return _ANONYMOUS
-            raise ApiError(401, errors.AUTHORIZATION_HEADER, "Missing Authorization header")
+            raise _refuse(where, "no Authorization header", 401, errors.AUTHORIZATION_HEADER,
+                          "Missing Authorization header")  # fmt: skip
         scheme_word = header.strip().partition(" ")[0].lower()
         if scheme_word == "application" and "application" in schemes:
-            return self._signed(method, paths, header, headers, body)
+            return self._signed(where, method, paths, header, headers, body)
         if scheme_word == "basic" and "basic" in schemes:
-            return self._basic(header)
-        raise ApiError(403, errors.INVALID_SCHEME, "Invalid authorization scheme for calling the method")
+            return self._basic(where, header)
+        raise _refuse(where, f"scheme {clip(scheme_word)!r} not accepted here", 403, errors.INVALID_SCHEME,
+                      "Invalid authorization scheme for calling the method")  # fmt: skip
 
-    def _basic(self, header: str) -> Caller:
+    def _basic(self, where: str, header: str) -> Caller:
         encoded = header.strip().partition(" ")[2].strip()
         try:
             decoded = base64.b64decode(encoded, validate=True).decode("utf-8")
         except (binascii.Error, ValueError):
-            raise ApiError(401, errors.INVALID_CREDENTIALS, "Invalid credentials") from None
+            raise _invalid(where, "Basic credentials are not base64 UTF-8") from None
         key, sep, secret = decoded.partition(":")
+        if not sep:
+            raise _invalid(where, "Basic credentials have no ':'")
         expected = self._plain.get(key)
-        if not sep or expected is None or not hmac.compare_digest(expected.encode(), secret.encode()):
-            raise ApiError(401, errors.INVALID_CREDENTIALS, "Invalid credentials")
+        # The same comparison for an unknown key, against a value no secret can equal.
+        matches = hmac.compare_digest((expected or _NO_SECRET).encode(), secret.encode())
+        if expected is None:
+            raise _invalid(where, f"Basic: unknown application key {clip(key)!r}")
+        if not matches:
+            raise _invalid(where, f"Basic: wrong secret for application key {clip(key)!r}")
         return Caller("basic", key)
 
     def _signed(
-        self, method: str, paths: tuple[str, ...], header: str, headers: Mapping[str, str], body: bytes
+        self, where: str, method: str, paths: tuple[str, ...], header: str, headers: Mapping[str, str], body: bytes
     ) -> Caller:
         try:
             _, key, signature = parse_authorization(header)
         except ValueError:
-            raise ApiError(401, errors.INVALID_CREDENTIALS, "Invalid credentials") from None
-        secret = self._secrets.get(key)
-        if secret is None:
-            raise ApiError(401, errors.INVALID_CREDENTIALS, "Invalid credentials")
+            raise _invalid(where, "malformed Application header (expected '<key>:<signature>')") from None
         stamp = headers.get("x-timestamp")
         if stamp is None:
-            raise ApiError(401, errors.TIMESTAMP_HEADER, "Missing x-timestamp header")
+            raise _refuse(where, "no x-timestamp header", 401, errors.TIMESTAMP_HEADER, "Missing x-timestamp header")
         moment = parse_timestamp(stamp)
-        if moment is None or abs(self._clock() - moment) > self.max_skew:
-            raise ApiError(401, errors.INVALID_CREDENTIALS, "Invalid credentials: x-timestamp is invalid or stale")
+        if moment is None:
+            raise _invalid(where, f"unparsable x-timestamp {clip(stamp)!r}", _STALE)
+        skew = self._clock() - moment
+        if abs(skew) > self.max_skew:
+            raise _invalid(where, f"x-timestamp {skew:+.0f} s off the server's clock (max {self.max_skew:g})", _STALE)
         # The runtime's arithmetic, not request_signature(): the body's MD5 once for every candidate
         # path, and each path signed exactly as given (a percent-decoded path may contain a '?').
+        # An unknown key costs the same HMAC work as a known one, with a secret nobody has.
+        secret = self._secrets.get(key)
         md5 = content_md5(body)
         content_type = headers.get("content-type", "")
         given = signature.strip().encode("utf-8", "replace")
+        matched = False
         for path in paths:
-            expected = compute_signature(secret, string_to_sign(method, md5, content_type, stamp, path))
-            if hmac.compare_digest(expected.encode("ascii"), given):
-                return self._callers[key]
-        raise ApiError(401, errors.INVALID_CREDENTIALS, "Invalid credentials")
+            expected = compute_signature(
+                secret if secret is not None else _UNKNOWN_SECRET,
+                string_to_sign(method, md5, content_type, stamp, path),
+            )
+            matched = hmac.compare_digest(expected.encode("ascii"), given) or matched
+        if secret is None:
+            raise _invalid(where, f"unknown application key {clip(key)!r}")
+        if not matched:
+            raise _invalid(where, f"signature mismatch for application key {clip(key)!r}")
+        return self._callers[key]
+
+
+_STALE = "Invalid credentials: x-timestamp is invalid or stale"
+_UNKNOWN_SECRET = secrets.token_bytes(32)  # signs for keys that do not exist: never matches in practice
+_NO_SECRET = "\x00" + secrets.token_hex(16)  # compared with a Basic secret for an unknown key
+
+
+def _refuse(where: str, reason: str, status: int, code: int, message: str) -> ApiError:
+    """The refusal, logged with the check that failed (for the operator, never for the client)."""
+    log.info("%d %s: %s", status, where, reason)
+    return ApiError(status, code, message)
+
+
+def _invalid(where: str, reason: str, message: str = "Invalid credentials") -> ApiError:
+    return _refuse(where, reason, 401, errors.INVALID_CREDENTIALS, message)

@@ -19,23 +19,41 @@ import argparse
 import json
 import logging
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-
-from .app import create_app
-from .auth import DEFAULT_MAX_SKEW, Application, parse_app_option
-from .delivery import DEFAULT_TIMEOUT
-from .pipeline import DEFAULT_MAX_BODY, Pipeline
-from .spec import SpecError
+# Only the standard library up here: ``--help`` works, and a missing ``[server]`` extra is named,
+# before any of the server's dependencies is imported.
+if TYPE_CHECKING:
+    from .pipeline import Pipeline
 
 __all__ = ["app_from_env", "build_parser", "main"]
 
 # Settings travel to worker processes (several workers, or granian) through this variable.
 CONFIG_ENV = "SINCH_CALLING_SERVER_SETTINGS"
+
+# The defaults of auth.DEFAULT_MAX_SKEW, pipeline.DEFAULT_MAX_BODY and delivery.DEFAULT_TIMEOUT,
+# repeated so that --help needs none of the server's dependencies (a test keeps them equal).
+DEFAULT_MAX_SKEW = 15 * 60.0
+DEFAULT_MAX_BODY = 256 * 1024
+DEFAULT_CALLBACK_TIMEOUT = 5.0
+DEFAULT_PORT = 8080
+
+EXTRA_HINT = 'the recorded server needs the [server] extra: pip install "sinch-calling[server]"'
+
+
+def _port(text: str) -> int:
+    """An argparse type: a TCP port, 0 to 65535 (0 picks a free one)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port {text!r}: expected a number from 0 to 65535") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port {value} is out of range: expected 0 to 65535 (0 picks a free one)")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=__doc__.split("Examples::", 1)[1] if __doc__ else None,
     )
     parser.add_argument("--host", default=None, help="interface to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=None, help="port (default 8080; 0 picks a free one)")
+    parser.add_argument("--port", type=_port, default=None, help="port (default 8080; 0 picks a free one)")
     parser.add_argument("--spec", help="OpenAPI document (default: the copy inside the sinch_calling package)")
     parser.add_argument("--app", action="append", default=[], metavar="KEY:SECRET", help="accepted application")
     parser.add_argument("--config", help="YAML/JSON file: applications, and any option below by its long name")
@@ -70,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--test-controls",
         action="store_true",
         default=None,
-        help="enable POST /_sinch/advance?seconds=N (move the simulated clock, deliver what is due)",
+        help="enable /_sinch/advance?seconds=N and /_sinch/deliveries (for the applications' credentials)",
     )
     parser.add_argument(
         "--callback-host",
@@ -85,6 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
     """Merge config file < environment < command line into plain JSON-able settings."""
+    import yaml
+
+    from .auth import parse_app_option
+
     settings: dict[str, Any] = {}
     if args.config:
         text = Path(args.config).read_text(encoding="utf-8")
@@ -115,10 +137,18 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     if settings.get("upstream_app"):
         app = parse_app_option(str(settings["upstream_app"]))
         settings["upstream_app"] = {"key": app.key, "secret": app.secret}
+    if "port" in settings:
+        try:
+            settings["port"] = _port(str(settings["port"]))
+        except argparse.ArgumentTypeError as exc:
+            raise ValueError(str(exc)) from None
     return settings
 
 
 def _app_from_settings(settings: dict[str, Any]) -> Pipeline:
+    from .app import create_app
+    from .auth import Application
+
     upstream = settings.get("upstream_app")
     return create_app(
         spec=settings.get("spec"),
@@ -133,7 +163,7 @@ def _app_from_settings(settings: dict[str, Any]) -> Pipeline:
         fixtures=settings.get("fixtures"),
         max_skew=float(settings.get("max_skew", DEFAULT_MAX_SKEW)),
         max_body=int(settings.get("max_body", DEFAULT_MAX_BODY)),
-        callback_timeout=float(settings.get("callback_timeout", DEFAULT_TIMEOUT)),
+        callback_timeout=float(settings.get("callback_timeout", DEFAULT_CALLBACK_TIMEOUT)),
         test_controls=bool(settings.get("test_controls", False)),
         callback_hosts=settings.get("callback_hosts"),
     )
@@ -161,10 +191,27 @@ def app_from_env() -> Pipeline:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        return _run(args)
+    except ImportError as exc:
+        missing = f" (cannot import {exc.name})" if exc.name else ""
+        print(f"sinch-calling-server: {EXTRA_HINT}{missing}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    import yaml
+
+    from .spec import SpecError
+
+    try:
         settings = _settings(args)
         workers = int(settings.get("workers", 1))
         if workers > 1 and not settings.get("state"):
             raise ValueError("--workers > 1 needs --state FILE: workers share their state through it")
+        host = str(settings.get("host", "127.0.0.1"))
+        # Refuse a port another server holds before anything else (granian shares ports through
+        # SO_REUSEPORT: a second server would silently take half the connections); 0: pick one now.
+        port = claim_port(host, int(settings.get("port", DEFAULT_PORT)))
         # Build once here: refuses a bad spec or settings before any worker starts, and makes
         # (and stores) the demo application so that every worker agrees on it.
         app = _app_from_settings(settings)
@@ -177,11 +224,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  SINCH_APPLICATION_KEY={demo.key}", flush=True)
         print(f"  SINCH_APPLICATION_SECRET={demo.secret}", flush=True)
         settings["applications"] = [{"key": demo.key, "secret": demo.secret}]
-    host = str(settings.get("host", "127.0.0.1"))
-    port = int(settings.get("port", 8080))
+    settings["port"] = port
     level = str(settings.get("log_level", "warning")).lower()
     _configure_logging(level)
     server = settings.get("server", "granian")
+    print(startup_line(settings, host, port), flush=True)
     if workers == 1 and server == "uvicorn":
         import uvicorn
 
@@ -216,6 +263,53 @@ def main(argv: Sequence[str] | None = None) -> int:
         log_access=level == "debug",
     ).serve()
     return 0
+
+
+def claim_port(host: str, port: int) -> int:
+    """``port``, once it is known to be free on ``host`` (a free one for 0); OSError if it is taken.
+
+    The probe binds like a server that does not share its port: SO_REUSEADDR (a connection of a
+    previous run in TIME_WAIT does not count), never SO_REUSEPORT, so any listening socket on
+    that port, SO_REUSEPORT or not, makes it fail. Another process may still take the port
+    between this check and the server's own bind; that race is not covered.
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        raise OSError(f"cannot listen on {host!r}: {exc.strerror}") from None
+    with socket.socket(family, kind, proto) as probe:
+        if os.name != "nt":  # on Windows SO_REUSEADDR would let the probe share a port in use
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            where = _url(host, port)
+            raise OSError(
+                f"cannot listen on {where}: {exc.strerror or exc} (is another server running on port {port}? "
+                "stop it or pick another --port)"
+            ) from None
+        return int(probe.getsockname()[1])
+
+
+def _url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def startup_line(settings: dict[str, Any], host: str, port: int) -> str:
+    """One line for the console: where, for which application keys (never a secret), how."""
+    keys = ", ".join(str(a["key"]) for a in settings.get("applications", [])) or "none"
+    mode = str(settings.get("mode", "simulate"))
+    if mode == "replay":
+        recordings = settings.get("recordings") or "packaged recordings"
+        mode += f" ({recordings}, fallback {settings.get('fallback', 'error')})"
+    elif mode == "record":
+        mode += f" (upstream {settings.get('upstream')}, to {settings.get('recordings')})"
+    state = settings.get("state") or "in memory"
+    extras = " test controls on;" if settings.get("test_controls") else ""
+    return (
+        f"sinch-calling-server: listening on {_url(host, port)}; application keys: {keys}; mode: {mode}; "
+        f"state: {state};{extras} server: {settings.get('server', 'granian')} x{settings.get('workers', 1)}"
+    )
 
 
 if __name__ == "__main__":

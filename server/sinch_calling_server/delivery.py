@@ -14,7 +14,9 @@ An event is POSTed, signed like Sinch signs callbacks (``Authorization: Applicat
 connection error, a timeout (``timeout`` seconds, whole exchange) or a non-2xx status the
 fallback URL gets it, signed afresh. Every attempt is logged (URL without credentials or
 query values, never headers) and kept in the store (the last ``KEEP`` of them), listed by
-``GET /_sinch/deliveries``. Nothing a backend does can fail an API request.
+``GET /_sinch/deliveries`` when test controls are on (the pipeline refuses every ``/_sinch/...``
+path otherwise, and asks for an application's credentials). Nothing a backend does can fail an
+API request.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ DEFAULT_TIMEOUT = 5.0
 PREFIX = "/_sinch/"
 KEEP = 1000  # delivery records kept in the store
 MAX_ANSWER = 64 * 1024  # bytes of a backend's answer that are read
+MAX_ADVANCE = 31 * 24 * 3600.0  # seconds one advance may move the simulation
+MAX_SIMULATED_TIME = 221_845_392_000.0  # 9000-01-01: far from where datetime overflows
 TICK = 0.2  # seconds between background polls on the real clock
 USER_AGENT = "sinch-calling-server (callback delivery)"
 _KIND_ORDER = {"ice": 0, "answer": 1, "pie": 2, "dice": 3}
@@ -219,9 +223,11 @@ class CallbackDispatcher:
         return records
 
     async def advance(self, seconds: float = 0.0) -> list[Document]:
-        """Move the simulation's clock forward, then ``flush``."""
-        if not math.isfinite(seconds) or seconds < 0:
-            raise ValueError("seconds must be a finite number >= 0")
+        """Move the simulation's clock forward (0 to ``MAX_ADVANCE`` seconds at a time), then ``flush``."""
+        if not math.isfinite(seconds) or not 0 <= seconds <= MAX_ADVANCE:
+            raise ValueError(f"seconds must be a number from 0 to {MAX_ADVANCE:.0f}")
+        if self.clock() + seconds > MAX_SIMULATED_TIME:
+            raise ValueError("the simulation cannot go past the year 9000")
         self.clock.offset += seconds
         return await self.flush()
 
@@ -418,6 +424,8 @@ class CallbackDispatcher:
 
     async def handle(self, method: str, path: str, query_string: str) -> Reply:
         """The inspection endpoints; anything else under the prefix is an unknown route."""
+        if not self.test_controls:
+            raise ApiError(404, errors.NOT_FOUND, "Resource not found")  # the pipeline refuses these first
         route = path[len(self.prefix) :].rstrip("/")
         query = dict(parse_qsl(query_string, keep_blank_values=True))
         if route == "deliveries":
@@ -428,14 +436,14 @@ class CallbackDispatcher:
                 self.clear()
                 return Reply(204)
             raise _not_allowed(method, "DELETE, GET, HEAD")
-        if route == "advance" and self.test_controls:
+        if route == "advance":
             if method != "POST":
                 raise _not_allowed(method, "POST")
             try:
                 seconds = float(query.get("seconds", "0"))
                 records = await self.advance(seconds)
-            except ValueError:
-                raise ApiError(400, errors.ILLEGAL_PARAMETERS, "Illegal parameter seconds: a number >= 0") from None
+            except ValueError as exc:
+                raise ApiError(400, errors.ILLEGAL_PARAMETERS, f"Illegal parameter seconds: {exc}") from None
             return Reply(200, {"now": iso(self.clock()), "deliveries": records, "pending": self.jobs.pending()})
         raise ApiError(404, errors.NOT_FOUND, "Resource not found")
 

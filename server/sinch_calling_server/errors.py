@@ -8,7 +8,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-__all__ = ["ApiError", "error_body"]
+__all__ = ["ApiError", "bounded", "clip", "error_body"]
+
+# An echoed value (a word of a message) is cut after this many characters, a whole message after MAX_MESSAGE.
+MAX_ECHO = 64
+MAX_MESSAGE = 512
 
 # Sinch's codes (seed, wire-protocol notes, the spec's examples); 405 follows the status*100 pattern.
 ILLEGAL_PARAMETERS = 40001
@@ -43,11 +47,32 @@ class ApiError(Exception):
     """A refusal: HTTP status, Sinch errorCode and a message safe to show to the client."""
 
     def __init__(self, status: int, code: int, message: str, headers: dict[str, str] | None = None) -> None:
+        if len(message) > MAX_ECHO:
+            message = bounded(message)
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.headers = headers or {}
+
+
+def clip(text: str, limit: int = MAX_ECHO) -> str:
+    """``text``, or its first ``limit`` characters and an ellipsis."""
+    return text if len(text) <= limit else text[:limit] + "\u2026"
+
+
+def bounded(message: str) -> str:
+    """A message whose echoed values are short: each word of it at most ``MAX_ECHO`` characters.
+
+    Messages quote what the client sent (a validator's ``"aaaa..." is longer than 255
+    characters``, an unknown property's name, a path parameter); a 250 KB value must not come
+    back as a 250 KB error. Linear in the message's length; the whole is capped at ``MAX_MESSAGE``.
+    """
+    words = message[: MAX_MESSAGE * 4].split(" ")
+    shown = " ".join(clip(word) for word in words)
+    if len(message) > MAX_MESSAGE * 4:
+        shown += "\u2026"
+    return clip(shown, MAX_MESSAGE)
 
 
 def new_reference() -> str:

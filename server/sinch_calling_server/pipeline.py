@@ -167,27 +167,24 @@ class Pipeline:
         raw_path = raw_path_bytes.decode("latin-1") if raw_path_bytes else scope["path"]
         raw_path = raw_path.split("?", 1)[0]
         if self.callbacks is not None and raw_path.startswith(self.callbacks.prefix):
-            query = scope.get("query_string", b"").decode("latin-1")
-            return await self.callbacks.handle(method, raw_path, query)  # outside the API's paths
-        found = self.spec.match(raw_path)
-        if found is None:
-            raise ApiError(404, errors.NOT_FOUND, "Resource not found")
-        methods, raw_params = found
+            return await self._test_controls(scope, receive, method, raw_path)  # outside the API's paths
+        methods, raw_params = route(self.spec, raw_path)
         operation = methods.get(method)
         if operation is None:
             allow = ", ".join(sorted(methods))
             raise ApiError(405, errors.METHOD_NOT_ALLOWED, f"Method {method} not allowed", {"Allow": allow})
 
-        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+        raw_headers = scope["headers"]
+        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw_headers}
+        repeated = _repeated(raw_headers) if len(headers) != len(raw_headers) else ()
 
         body = await self._read_body(receive, headers, scope.get("http_version"))
 
-        decoded_path = unquote(raw_path, errors="replace")  # a client may have signed either form
-        paths = (raw_path,) if decoded_path == raw_path else (raw_path, decoded_path)
-        caller = self.authenticator.authenticate(operation.schemes, method, paths, headers, body)
+        paths = (raw_path,) if "%" not in raw_path else _signable_paths(self.spec, raw_path, methods, raw_params)
+        caller = self.authenticator.authenticate(operation.schemes, method, paths, headers, body, repeated)
 
         query_string = scope.get("query_string", b"").decode("latin-1")
-        path_params = {name: unquote(value, errors="replace") for name, value in raw_params.items()}
+        path_params = _path_parameters(raw_params)
         parsed = self._parse_body(operation, headers, body)
         params = self._check_parameters(operation, path_params, query_string, headers)
         request = Request(operation, method, raw_path, query_string, params, headers, body, parsed, caller)
@@ -197,6 +194,23 @@ class Pipeline:
         if self.validate_responses:
             check_reply(operation, reply)
         return reply
+
+    async def _test_controls(self, scope: Scope, receive: Receive, method: str, raw_path: str) -> Reply:
+        """``/_sinch/...``: unknown (404) unless test controls are on; then for the applications only.
+
+        They show callback bodies and move the simulation, so they take the API's credentials
+        (signed or Basic, over the path as sent), like any operation.
+        """
+        assert self.callbacks is not None
+        if not self.callbacks.test_controls:
+            raise ApiError(404, errors.NOT_FOUND, "Resource not found")
+        raw_headers = scope["headers"]
+        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw_headers}
+        repeated = _repeated(raw_headers) if len(headers) != len(raw_headers) else ()
+        body = await self._read_body(receive, headers, scope.get("http_version"))
+        self.authenticator.authenticate(_CONTROL_SCHEMES, method, (raw_path,), headers, body, repeated)
+        query = scope.get("query_string", b"").decode("latin-1")
+        return await self.callbacks.handle(method, raw_path, query)
 
     async def _read_body(self, receive: Receive, headers: dict[str, str], http_version: str | None) -> bytes:
         declared = headers.get("content-length")
@@ -296,6 +310,68 @@ class Pipeline:
             if param.location == "path":
                 params[param.name] = value
         return params
+
+
+Route = tuple[dict[str, Operation], dict[str, str]]
+
+
+def route(spec: CompiledSpec, path: str) -> Route:
+    """The operations (by method) and raw path parameters of a request path, or ApiError 404."""
+    found = spec.match(path)
+    if found is None:
+        raise ApiError(404, errors.NOT_FOUND, "Resource not found")
+    return found
+
+
+_AUTH_HEADERS = (b"authorization", b"x-timestamp")
+_CONTROL_SCHEMES = frozenset({"application", "basic"})
+
+
+def _repeated(raw_headers: Any) -> tuple[str, ...]:
+    """The authentication headers that came more than once (only looked for when some header did)."""
+    names = [name.lower() for name, _ in raw_headers]
+    return tuple(wanted.decode("ascii") for wanted in _AUTH_HEADERS if names.count(wanted) > 1)
+
+
+def _signable_paths(
+    spec: CompiledSpec, raw_path: str, methods: dict[str, Operation], raw: dict[str, str]
+) -> tuple[str, ...]:
+    """The forms of a percent-encoded path whose signature counts: as sent, and decoded if that is the same.
+
+    sinch 1.1.4 signs the path before its HTTP library percent-encodes it (``/conferences/id/my room``
+    goes out as ``my%20room``), so the decoded form is accepted too, but only when the decoded text,
+    read as a path, addresses exactly what the path as sent does: the same route and the same
+    parameter values. A signature for ``/conferences/id/room/Q`` (kick ``Q`` from ``room``) is then
+    never accepted for ``room%2FQ`` (conference ``room/Q``), nor one for ``room%41`` for ``room%2541``.
+    """
+    decoded = unquote(raw_path, errors="replace")
+    if decoded == raw_path:
+        return (raw_path,)
+    try:
+        other_methods, other_raw = route(spec, decoded)
+    except ApiError:
+        return (raw_path,)
+    if other_methods is methods and _decoded(other_raw) == _decoded(raw):
+        return (raw_path, decoded)
+    return (raw_path,)
+
+
+def _decoded(raw: dict[str, str]) -> dict[str, str]:
+    return {name: unquote(value, errors="replace") for name, value in raw.items()}
+
+
+def _path_parameters(raw: dict[str, str]) -> dict[str, str]:
+    """Percent-decoded path parameters; an encoded slash in one is refused (400): it is ambiguous."""
+    params: dict[str, str] = {}
+    for name, value in raw.items():
+        if "%" in value:
+            if "%2f" in value.lower():
+                raise ApiError(
+                    400, errors.ILLEGAL_PARAMETERS, f"Illegal parameter {name}: an encoded slash (%2F) is not allowed"
+                )
+            value = unquote(value, errors="replace")
+        params[name] = value
+    return params
 
 
 def check_reply(operation: Operation, reply: Reply) -> Any:

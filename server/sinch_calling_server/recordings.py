@@ -30,6 +30,7 @@ from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import yaml
@@ -42,7 +43,15 @@ from .jsonio import dumps
 from .pipeline import Backend, Reply, Request, ResponseViolation, check_reply
 from .spec import CompiledSpec, Operation
 
-__all__ = ["Recorder", "Replayer", "load_cassettes", "normalise_path", "packaged_recordings", "request_key"]
+__all__ = [
+    "Recorder",
+    "Replayer",
+    "load_cassettes",
+    "normalise_path",
+    "packaged_recordings",
+    "request_key",
+    "upstream_base",
+]
 
 REDACTED = "[REDACTED]"
 # Body fields whose values are secrets wherever they appear.
@@ -63,6 +72,22 @@ def normalise_path(spec: CompiledSpec, raw_path: str) -> str:
             raw_path = raw_path[len(prefix) :]
             break
     return raw_path.rstrip("/") or "/"
+
+
+def upstream_base(upstream: str, spec: CompiledSpec) -> str:
+    """The upstream's origin (and any path before the API's base path), without a trailing slash.
+
+    Requests are forwarded with their own base path (``/v1/...``, ``/calling/v1/...``), so a base
+    path given with ``--upstream`` (``https://calling.api.sinch.com/calling/v1``) is dropped
+    instead of being doubled (``.../calling/v1/calling/v1/callouts``).
+    """
+    parts = urlsplit(upstream.strip())
+    path = parts.path.rstrip("/")
+    for prefix in spec.prefixes:  # longest first: /calling/v1 before /v1
+        if path.endswith(prefix):
+            path = path[: -len(prefix)].rstrip("/")
+            break
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
 def _canonical(body: Any) -> str:
@@ -179,7 +204,7 @@ class Recorder:
     ) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.upstream = upstream.rstrip("/")
+        self.upstream = upstream_base(upstream, spec)
         self.application = application
         self.spec = spec
         self.basic = basic

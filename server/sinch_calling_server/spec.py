@@ -148,42 +148,56 @@ class CompiledSpec:
     schemas: dict[str, Validator]  # components/schemas by name, for tests and recordings
 
     def match(self, path: str) -> tuple[dict[str, Operation], dict[str, str]] | None:
-        """Find the operations of a request path (prefix included, trailing slash optional).
+        """Find the operations of a request path (prefix included); None when nothing matches.
 
-        Static paths win over parameterised ones; among those, fewer parameters win.
-        Returns (method -> operation, raw path parameters) or None.
+        Base path first (``/v1``, ``/calling/v1``, the spec's servers), then the spec's templates:
+        static paths win over parameterised ones, fewer parameters win. A parameter never matches
+        an empty segment. One trailing slash is tolerated only where it cannot change the answer:
+        when no route reads the empty segment after it as a parameter (``/configuration/numbers/``
+        is the list; ``/conferences/id/room/`` is "kick participant ``''``", never "kick everyone").
+        Returns (method -> operation, raw path parameters).
         """
         for prefix in self.prefixes:
             if path == prefix or path.startswith(prefix + "/"):
-                rest = path[len(prefix) :]
-                found = self._match_rest(rest)
+                found = self._match_rest(path[len(prefix) :] or "/")
                 if found is not None:
                     return found
         return None
 
     def _match_rest(self, rest: str) -> tuple[dict[str, Operation], dict[str, str]] | None:
-        rest = _normalise(rest)
+        found = self._exact(rest)
+        if found is not None or len(rest) < 2 or not rest.endswith("/") or rest.endswith("//"):
+            return found
+        segments = rest.split("/")
+        for pattern, _, _ in self.dynamic_routes.get(len(segments), ()):
+            if pattern[-1] is None and _fits(pattern[:-1], segments):
+                return None  # the slash ends an empty parameter: not the shorter path
+        return self._exact(rest[:-1])
+
+    def _exact(self, rest: str) -> tuple[dict[str, Operation], dict[str, str]] | None:
         static = self.static_routes.get(rest)
         if static is not None:
             return static, {}
         segments = rest.split("/")
         for pattern, methods, names in self.dynamic_routes.get(len(segments), ()):
-            values: list[str] = []
-            for want, got in zip(pattern, segments, strict=True):
-                if want is None:
-                    if not got:
-                        break
-                    values.append(got)
-                elif want != got:
-                    break
-            else:
+            if _fits(pattern, segments):
+                values = [got for want, got in zip(pattern, segments, strict=True) if want is None]
                 return methods, dict(zip(names, values, strict=True))
         return None
 
 
 def _normalise(path: str) -> str:
+    """A route's template or base path without its trailing slash (``/configuration/numbers/``)."""
     stripped = path.rstrip("/")
     return stripped or "/"
+
+
+def _fits(pattern: tuple[str | None, ...], segments: list[str]) -> bool:
+    """Whether ``segments`` (at least as many) fit ``pattern``: literals equal, parameters not empty."""
+    for want, got in zip(pattern, segments, strict=False):  # noqa: SIM110 (a loop: mypyc compiles it tighter)
+        if (not got) if want is None else want != got:
+            return False
+    return True
 
 
 def load_spec(source: str | Path | Mapping[str, Any] | None = None) -> Mapping[str, Any]:

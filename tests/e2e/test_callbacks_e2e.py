@@ -93,7 +93,7 @@ class Stack:
     def advance(self, seconds: float = 0) -> list[dict[str, Any]]:
         """Move the server's clock, then let it deliver everything due; its delivery records."""
         self.clock.advance(seconds)
-        response = httpx.post(f"{self.server_url}/_sinch/advance", timeout=10)
+        response = httpx.post(f"{self.server_url}/_sinch/advance", timeout=10, auth=httpx.BasicAuth(KEY, SECRET))
         assert response.status_code == 200, response.text
         deliveries: list[dict[str, Any]] = response.json()["deliveries"]
         return deliveries
@@ -159,7 +159,9 @@ def test_ace_connect_conf_then_kick_sends_dice(stack: Stack) -> None:
         4,
     )
     assert exchange.event["conferenceId"] == CONFERENCE and exchange.event["callid"] == call_id
-    listed = httpx.get(f"{stack.server_url}/_sinch/deliveries", params={"callId": call_id}).json()["deliveries"]
+    listed = httpx.get(
+        f"{stack.server_url}/_sinch/deliveries", params={"callId": call_id}, auth=httpx.BasicAuth(KEY, SECRET)
+    ).json()["deliveries"]
     assert [(d["event"], d["ok"]) for d in listed] == [("ace", True), ("dice", True)]
 
 

@@ -552,8 +552,14 @@ async def test_undeliverable_ice_ends_the_call_with_callbackerror(client: httpx.
 
 
 async def test_inspection_endpoint_lists_attempts_without_secrets(
-    client: httpx.AsyncClient, app: Pipeline, backend: Backend
+    make_app: Callable[..., Pipeline], clock: FakeClock, backend: Backend
 ) -> None:
+    app = make_app(test_controls=True)  # /_sinch/... exist only with test controls, for signed callers
+    async with signed_client(app, clock) as client:
+        await _inspect_deliveries(client, app, backend)
+
+
+async def _inspect_deliveries(client: httpx.AsyncClient, app: Pipeline, backend: Backend) -> None:
     backend.answers["ace"] = {"action": {"name": "continue"}}
     await set_callbacks(client, dead_url("/first?token=s3cr3t"), backend.url("/second"))
     call_id = await callout(client, "ttsCallout", text="Hello", enableAce=True, enableDice=True)

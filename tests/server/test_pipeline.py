@@ -76,7 +76,9 @@ def test_static_routes_win_over_parameterised_ones() -> None:
         return None if found is None else (found[0]["GET"].operation_id, found[1])
 
     assert route("/v1/things/special") == ("special", {})
-    assert route("/v1/things/special/") == ("special", {})
+    # "/things/special/" could be "sub" with an empty {sub}: a trailing slash that ends an empty
+    # parameter is never dropped (it turned "kick one participant" into "kick everyone").
+    assert route("/v1/things/special/") is None
     assert route("/calling/v1/things/abc") == ("byId", {"id": "abc"})
     assert route("/base/v2/things/abc/parts") == ("parts", {"id": "abc"})
     assert route("/v1/things/abc/xyz/") == ("sub", {"id": "abc", "sub": "xyz"})
