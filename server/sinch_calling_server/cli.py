@@ -19,8 +19,11 @@ import argparse
 import json
 import logging
 import os
+import signal
 import socket
 import sys
+import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -185,7 +188,26 @@ def app_from_env() -> Pipeline:
     """ASGI factory for worker processes: settings come from ``SINCH_CALLING_SERVER_SETTINGS``."""
     settings = json.loads(os.environ.get(CONFIG_ENV, "{}"))
     _configure_logging(str(settings.get("log_level", "warning")))
+    exit_with_parent()
     return _app_from_settings(settings)
+
+
+def exit_with_parent(interval: float = 0.5) -> None:
+    """End this worker when the process that started it is gone (``kill -9`` of the main process).
+
+    Otherwise the orphan keeps serving, and shares the port with a restarted server (SO_REUSEPORT).
+    A thread watches the parent's pid; SIGTERM lets the worker stop cleanly, a hard exit follows.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -261,6 +283,7 @@ def _run(args: argparse.Namespace) -> int:
         factory=True,
         log_level=level,  # type: ignore[arg-type]
         log_access=level == "debug",
+        respawn_failed_workers=True,  # one dead worker must not stop the others' server
     ).serve()
     return 0
 

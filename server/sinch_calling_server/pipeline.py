@@ -11,9 +11,12 @@ walking, so the server stays close to a bare ASGI app in throughput.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl, unquote
@@ -37,6 +40,9 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 DEFAULT_MAX_BODY = 256 * 1024
+# Seconds a request's body may take to arrive once its headers have: a client that stalls is
+# answered 408 and let go, instead of holding a connection open for ever.
+BODY_TIMEOUT = 10.0
 
 _JSON_TYPE = (b"content-type", b"application/json")
 
@@ -76,6 +82,8 @@ class ResponseViolation(Exception):
 
 class Pipeline:
     """The ASGI application."""
+
+    body_timeout = BODY_TIMEOUT
 
     def __init__(
         self,
@@ -227,6 +235,15 @@ class Pipeline:
                 return b""
         else:
             size = -1
+        try:
+            async with _deadline(self.body_timeout):
+                return await self._receive_body(receive, size)
+        except TimeoutError:
+            raise ApiError(
+                408, errors.REQUEST_TIMEOUT, f"Request body not received within {self.body_timeout:g} seconds"
+            ) from None
+
+    async def _receive_body(self, receive: Receive, size: int) -> bytes:
         chunks: list[bytes] = []
         total = 0
         while True:
@@ -313,6 +330,23 @@ class Pipeline:
 
 
 Route = tuple[dict[str, Operation], dict[str, str]]
+
+
+if sys.version_info >= (3, 11):
+    _deadline = asyncio.timeout
+else:  # pragma: no cover - Python 3.10
+
+    @contextlib.asynccontextmanager
+    async def _deadline(seconds: float) -> AsyncIterator[None]:
+        task = asyncio.current_task()
+        assert task is not None
+        handle = asyncio.get_running_loop().call_later(seconds, task.cancel)
+        try:
+            yield
+        except asyncio.CancelledError:
+            raise TimeoutError from None
+        finally:
+            handle.cancel()
 
 
 def route(spec: CompiledSpec, path: str) -> Route:
