@@ -47,6 +47,7 @@ def create_app(
     clock: Callable[[], float] | None = None,
     id_factory: Callable[[], str] | None = None,
     max_skew: float = DEFAULT_MAX_SKEW,
+    replay_guard: bool = False,
     max_body: int = DEFAULT_MAX_BODY,
     validate_responses: bool = False,
     callback_timeout: float = DEFAULT_TIMEOUT,
@@ -67,6 +68,8 @@ def create_app(
         to ``upstream`` re-signed with ``upstream_application``, save to ``recordings``).
     fixtures: a folder whose numbers.yaml / rates.yaml / calls.yaml replace the packaged ones.
     clock: epoch seconds, for the simulation and the timestamp check (default ``time.time``).
+    replay_guard: refuse a signed request sent again unchanged within the allowed skew (Sinch's
+        protocol allows it; see ``auth.Authenticator``).
     validate_responses: check every response against the spec; a violation becomes a 500
         and is listed in ``app.violations`` (for tests); so is a callback event that breaks
         the spec's webhook schemas.
@@ -90,7 +93,7 @@ def create_app(
     if not apps:
         demo = _demo_application(the_store)
         apps = [demo]
-    authenticator = Authenticator(apps, now, max_skew)
+    authenticator = Authenticator(apps, now, max_skew, replay_guard)
     backend: Backend
     simulation: Simulation | None = None
     if mode == "simulate" or (mode == "replay" and fallback == "simulate"):

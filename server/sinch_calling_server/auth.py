@@ -131,6 +131,11 @@ class Authenticator:
 
     Each refusal is logged at ``info`` on ``sinch_calling_server.auth`` with the check that failed
     (and the key, which is not a secret); never the secret, the signature or the Basic credentials.
+
+    Sinch's protocol lets a signed request be sent again, unchanged, while its ``x-timestamp`` is
+    within the allowed skew. ``replay_guard`` refuses such a repeat (40108): each accepted
+    signature is remembered until its timestamp leaves the window. Basic auth has nothing
+    per-request to remember, so it is not guarded.
     """
 
     def __init__(
@@ -138,6 +143,7 @@ class Authenticator:
         applications: Iterable[Application],
         clock: Callable[[], float],
         max_skew: float = DEFAULT_MAX_SKEW,
+        replay_guard: bool = False,
     ) -> None:
         self._secrets: dict[str, bytes] = {}
         self._plain: dict[str, str] = {}
@@ -148,6 +154,7 @@ class Authenticator:
             self._callers[app.key] = Caller("application", app.key)
         self._clock = clock
         self.max_skew = max_skew
+        self._seen: dict[tuple[str, str], float] | None = {} if replay_guard else None  # signature -> expiry
 
     def authenticate(
         self,
@@ -239,10 +246,26 @@ class Authenticator:
             raise _invalid(where, f"unknown application key {clip(key)!r}")
         if not matched:
             raise _invalid(where, f"signature mismatch for application key {clip(key)!r}")
+        if self._seen is not None:
+            self._remember(where, key, signature, moment)
         return self._callers[key]
+
+    def _remember(self, where: str, key: str, signature: str, moment: float) -> None:
+        """Refuse a signature seen before (a replay); remember this one while it can be replayed."""
+        seen = self._seen
+        assert seen is not None
+        now = self._clock()
+        if len(seen) >= _PRUNE_AT:
+            for stale in [entry for entry, expiry in seen.items() if expiry < now]:
+                del seen[stale]
+        entry = (key, signature.strip())
+        if seen.get(entry, -1.0) >= now:
+            raise _invalid(where, f"replayed signature for application key {clip(key)!r}")
+        seen[entry] = moment + self.max_skew
 
 
 _STALE = "Invalid credentials: x-timestamp is invalid or stale"
+_PRUNE_AT = 4096  # remembered signatures before the expired ones are dropped
 _UNKNOWN_SECRET = secrets.token_bytes(32)  # signs for keys that do not exist: never matches in practice
 _NO_SECRET = "\x00" + secrets.token_hex(16)  # compared with a Basic secret for an unknown key
 

@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--fixtures", help="folder overriding numbers.yaml / rates.yaml / calls.yaml")
     parser.add_argument("--max-skew", type=float, default=None, help=f"seconds (default {DEFAULT_MAX_SKEW:.0f})")
     parser.add_argument("--max-body", type=int, default=None, help=f"bytes (default {DEFAULT_MAX_BODY})")
+    parser.add_argument("--replay-guard", action="store_true", default=None, help="refuse a signed request sent twice")
     parser.add_argument("--server", choices=["granian", "uvicorn"], default=None, help="HTTP server (default granian)")
     parser.add_argument("--workers", type=int, default=None, help="worker processes (needs --state when > 1)")
     parser.add_argument("--log-level", default=None, help="debug, info, warning (default), error")
@@ -131,7 +132,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     settings["applications"] = apps
     for name in (
         "host", "port", "spec", "state", "mode", "recordings", "fallback", "upstream", "upstream_app",
-        "upstream_basic", "fixtures", "max_skew", "max_body", "server", "workers", "log_level",
+        "upstream_basic", "fixtures", "max_skew", "max_body", "replay_guard", "server", "workers", "log_level",
         "callback_timeout", "test_controls", "callback_hosts",
     ):  # fmt: skip
         value = getattr(args, name)
@@ -165,6 +166,7 @@ def _app_from_settings(settings: dict[str, Any]) -> Pipeline:
         upstream_basic=bool(settings.get("upstream_basic", False)),
         fixtures=settings.get("fixtures"),
         max_skew=float(settings.get("max_skew", DEFAULT_MAX_SKEW)),
+        replay_guard=bool(settings.get("replay_guard", False)),
         max_body=int(settings.get("max_body", DEFAULT_MAX_BODY)),
         callback_timeout=float(settings.get("callback_timeout", DEFAULT_CALLBACK_TIMEOUT)),
         test_controls=bool(settings.get("test_controls", False)),
