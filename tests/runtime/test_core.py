@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import platform
 import re
 import time
@@ -388,3 +389,21 @@ def test_path_param_escapes_separators_and_dot_segments(value: object, segment: 
     assert path_param(value) == segment
     # and httpx keeps it: a dot segment would otherwise be resolved away
     assert httpx.Request("GET", f"https://h/v1/conferences/id/{segment}").url.raw_path.endswith(segment.encode())
+
+
+def test_a_log_level_from_the_environment_prints_the_client_log() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import httpx\n"
+        "from sinch_calling._runtime.core import send\n"
+        "client = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(204)))\n"
+        "send(client, client.build_request('GET', 'https://user:pw@h/x'), max_retries=0)\n"
+    )
+    env = {**os.environ, "SINCH_CALLING_LOG": "debug"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert "GET https://h/x -> 204" in done.stderr, done.stderr
+    assert "pw" not in done.stderr
+    quiet = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert quiet.stderr == ""

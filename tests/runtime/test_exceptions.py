@@ -14,6 +14,7 @@ from sinch_calling._runtime.exceptions import (
     ConflictError,
     ForbiddenError,
     NotFoundError,
+    PaymentRequiredError,
     RateLimitError,
     ResponseValidationError,
     ServerError,
@@ -45,7 +46,7 @@ def _response(status: int, body: object = None, *, content: bytes | None = None)
         (502, ServerError),
         (503, ServerError),
         (599, ServerError),
-        (402, APIError),
+        (402, PaymentRequiredError),
         (405, APIError),
         (418, APIError),
     ],
@@ -159,3 +160,21 @@ def test_callback_verification_error_names_the_check() -> None:
     error = CallbackVerificationError("signature", "signature does not match")
     assert error.check == "signature"
     assert str(error) == "callback verification failed (signature): signature does not match"
+
+
+def test_repr_and_str_carry_status_error_code_message_and_reference() -> None:
+    body = {"errorCode": 40200, "message": "Not enough credit", "reference": "r-1", "status": "402 PaymentRequired"}
+    error = error_from_response(_response(402, body))
+    assert repr(error) == (
+        "PaymentRequiredError(status_code=402, error_code=40200, message='Not enough credit', reference='r-1')"
+    )
+    assert str(error) == "402 PaymentRequiredError: errorCode=40200 message='Not enough credit' reference='r-1'"
+
+
+def test_every_exception_is_importable_from_the_package() -> None:
+    import sinch_calling
+    from sinch_calling._runtime import exceptions
+
+    public = {name for name in exceptions.__all__ if name != "error_from_response"}
+    assert public <= set(sinch_calling.__all__)
+    assert all(getattr(sinch_calling, name) is getattr(exceptions, name) for name in public)

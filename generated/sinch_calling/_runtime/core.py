@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import platform
 import time
 from collections.abc import Awaitable, Callable
@@ -33,6 +34,24 @@ from .retries import retry_delay, should_retry_exception, should_retry_response
 __all__ = ["asend", "logger", "path_param", "raise_for_status", "send", "user_agent"]
 
 logger = logging.getLogger("sinch_calling")
+LOG_ENV = "SINCH_CALLING_LOG"
+
+
+def _log_from_environment() -> None:
+    """``SINCH_CALLING_LOG=debug`` (or ``info``) prints the client's log to stderr without code.
+
+    What is logged never carries credentials (method, URL without user info, status, timing).
+    """
+    level = os.environ.get(LOG_ENV, "").strip().upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR") or logger.handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(level)
+
+
+_log_from_environment()
 
 
 def user_agent(version: str) -> str:

@@ -6,6 +6,7 @@ Hierarchy::
     ├── APIError                       the API answered with a non-2xx status
     │   ├── BadRequestError            400
     │   ├── AuthenticationError        401
+    │   ├── PaymentRequiredError       402 (40200: not enough credit)
     │   ├── ForbiddenError             403
     │   ├── NotFoundError              404
     │   ├── ConflictError              409
@@ -36,6 +37,7 @@ __all__ = [
     "ConflictError",
     "ForbiddenError",
     "NotFoundError",
+    "PaymentRequiredError",
     "RateLimitError",
     "ResponseValidationError",
     "ServerError",
@@ -92,6 +94,12 @@ class APIError(SinchCallingError):
             parts.append(f"reference={self.reference!r}")
         return " ".join(parts)
 
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status_code={self.status_code}, error_code={self.error_code!r}, "
+            f"message={self.message!r}, reference={self.reference!r})"
+        )
+
 
 class BadRequestError(APIError):
     """400: the request was invalid (parameters, JSON, missing fields)."""
@@ -99,6 +107,10 @@ class BadRequestError(APIError):
 
 class AuthenticationError(APIError):
     """401: missing or bad credentials, signature or timestamp."""
+
+
+class PaymentRequiredError(APIError):
+    """402: the account has not enough credit (Sinch's 40200)."""
 
 
 class ForbiddenError(APIError):
@@ -171,6 +183,7 @@ class CallbackVerificationError(SinchCallingError):
 _STATUS_ERRORS: dict[int, type[APIError]] = {
     400: BadRequestError,
     401: AuthenticationError,
+    402: PaymentRequiredError,
     403: ForbiddenError,
     404: NotFoundError,
     409: ConflictError,
