@@ -37,7 +37,8 @@ class CallResult:
         status (CallStatus | Unset): Whether the call is still going on.
         result (CallResultValue | Unset): How the call went.
         reason (CallReason | Unset): Why the call ended. Sinch adds values over time; clients must accept unknown ones.
-        timestamp (datetime.datetime | Unset): When the call started (UTC).
+        timestamp (datetime.datetime | Unset): When the call started, in ISO-8601; UTC (`Z`) as Sinch sends it (an
+            offset may be missing).
         custom (str | Unset): The custom data given when the call was placed.
         user_rate (Money | Unset): An amount of money in one currency.
         debit (Money | Unset): An amount of money in one currency.

@@ -29,7 +29,8 @@ class IceEvent:
         event (Literal['ice']):  Default: 'ice'.
         callid (str | Unset): The call's id. Sinch sends `callid` in events; its reference's examples write `callId`.
         call_resource_url (str | Unset): The URL to manage this call with.
-        timestamp (datetime.datetime | Unset):
+        timestamp (datetime.datetime | Unset): When it happened, in ISO-8601; UTC (`Z`) as Sinch sends it (an offset may
+            be missing).
         version (int | Unset):
         custom (str | Unset):
         application_key (str | Unset):

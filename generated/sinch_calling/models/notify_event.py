@@ -25,7 +25,8 @@ class NotifyEvent:
     Attributes:
         event (Literal['notify']):  Default: 'notify'.
         callid (str | Unset): The call's id (`callId` is accepted too).
-        timestamp (datetime.datetime | Unset):
+        timestamp (datetime.datetime | Unset): When it happened, in ISO-8601; UTC (`Z`) as Sinch sends it (an offset may
+            be missing).
         version (int | Unset):
         custom (str | Unset):
         application_key (str | Unset):
