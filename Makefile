@@ -16,7 +16,7 @@ NODE_STAMP := node_modules/.bootstrapped
 SPEC := spec/calling-api.yaml
 PACKAGE_DIR := generated/sinch_calling
 GENERATED_STAMP := $(PACKAGE_DIR)/__init__.py
-GENERATOR_INPUTS := $(SPEC) generator/config.yaml generator/generate.py \
+GENERATOR_INPUTS := $(SPEC) generator/config.yaml generator/generate.py generator/surface.py generator/surface.yaml \
 	$(PACKAGE_DIR)/_runtime/hosts.py $(shell find generator/templates -type f -name '*.jinja' 2>/dev/null)
 
 SERVER_SOURCES := $(shell find server/sinch_calling_server -type f -not -path '*/__pycache__/*' 2>/dev/null)

@@ -31,6 +31,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+import surface
 import yaml
 from openapi_python_client import Project, strings
 from openapi_python_client.config import Config, ConfigFile, MetaType
@@ -93,11 +94,6 @@ def _operations(spec: dict[str, Any]) -> Iterator[dict[str, Any]]:
                 yield operation
 
 
-def operation_hosts(spec: dict[str, Any]) -> dict[str, str]:
-    """operationId (snake_case, as the generator names endpoints) -> host family, from `x-sinch-host`."""
-    return {strings.snake_case(op["operationId"]): op["x-sinch-host"] for op in _operations(spec)}
-
-
 def discriminators(spec: dict[str, Any]) -> dict[tuple[str, ...], str]:
     """Each discriminated `oneOf` schema's name, keyed by its sorted member names.
 
@@ -112,11 +108,44 @@ def discriminators(spec: dict[str, Any]) -> dict[tuple[str, ...], str]:
     return found
 
 
+def schema_classes(spec: dict[str, Any], openapi: GeneratorData) -> dict[str, tuple[str, str]]:
+    """Schema name -> (class, module) of its generated model or enum; "Schema.property" for an inline enum."""
+    classes = {}
+    for parsed in [*openapi.models, *openapi.enums]:
+        classes[_raw(parsed.name).rsplit("/", 1)[-1]] = (
+            str(parsed.class_info.name),
+            str(parsed.class_info.module_name),
+        )
+    enum_classes = {cls: module for cls, module in classes.values()}
+    for name, schema in spec["components"]["schemas"].items():
+        for prop, sub in schema.get("properties", {}).items():
+            cls = strings.pascal_case(name) + strings.pascal_case(prop)
+            if "enum" in sub and cls in enum_classes:
+                classes[f"{name}.{prop}"] = (cls, enum_classes[cls])
+    return classes
+
+
+def success_types(spec: dict[str, Any], openapi: GeneratorData) -> dict[str, str]:
+    """operationId -> the class of its 2xx body, or "None"."""
+    operation_ids = {strings.snake_case(op["operationId"]): op["operationId"] for op in _operations(spec)}
+    found = {}
+    for collection in openapi.endpoint_collections_by_tag.values():
+        for endpoint in collection.endpoints:
+            bodies = [r for r in endpoint.responses.patterns if 200 <= r.status_code.range[0] < 300]
+            types = {
+                str(r.prop.class_info.name)
+                for r in bodies
+                if not isinstance(r.prop, NoneProperty) and r.source["attribute"] != "None"
+            }
+            if len(types) > 1:
+                sys.exit(f"{endpoint.name}: several 2xx bodies of different types; the client supports one")
+            found[operation_ids[str(endpoint.name)]] = types.pop() if types else "None"
+    return found
+
+
 def template_helpers(spec: dict[str, Any], openapi: GeneratorData) -> dict[str, Any]:
     """Functions our templates call, so that the decisions stay in Python and out of Jinja."""
     unions = discriminators(spec)
-    hosts = operation_hosts(spec)
-    tags = {tag["name"]: tag.get("description", "") for tag in spec.get("tags", [])}
 
     def discriminator(prop: Any) -> dict[str, Any] | None:
         members = [inner for inner in prop.inner_properties if isinstance(inner, ModelProperty)]
@@ -130,40 +159,6 @@ def template_helpers(spec: dict[str, Any], openapi: GeneratorData) -> dict[str, 
             if isinstance(prop, kind):
                 return code
         return None
-
-    def success_bodies(endpoint: Any) -> list[Any]:
-        responses = [r for r in endpoint.responses.patterns if 200 <= r.status_code.range[0] < 300]
-        return [r for r in responses if not isinstance(r.prop, NoneProperty) and r.source["attribute"] != "None"]
-
-    def success_type(endpoint: Any) -> str:
-        types = {str(r.prop.get_type_string().as_unembedded_code()) for r in success_bodies(endpoint)}
-        if len(types) > 1:
-            sys.exit(f"{endpoint.name}: several 2xx bodies of different types; the templates support one")
-        return types.pop() if types else "None"
-
-    def returns_value(endpoint: Any) -> bool:
-        """Whether a call returns its parsed body (a None-returning call is a statement, for mypy)."""
-        return success_type(endpoint) != "None"
-
-    def parse_function(endpoint: Any) -> str | None:
-        bodies = success_bodies(endpoint)
-        return f"{bodies[0].prop.class_info.name}.from_dict" if bodies else None
-
-    def host(endpoint: Any) -> str:
-        return hosts[str(endpoint.name)]
-
-    operation_ids = {strings.snake_case(op["operationId"]): op["operationId"] for op in _operations(spec)}
-
-    def operation_id(endpoint: Any) -> str:
-        """The spec's operationId of an endpoint (named in errors, as users read it in the spec)."""
-        return str(operation_ids[str(endpoint.name)])
-
-    def client_imports() -> list[str]:
-        lines: set[str] = set()
-        for collection in openapi.endpoint_collections_by_tag.values():
-            for endpoint in collection.endpoints:
-                lines.update(line.replace("from ...", "from .") for line in endpoint.relative_imports)
-        return sorted(line for line in lines if ".models." in line)
 
     models = {str(model.class_info.name): model for model in openapi.models}
 
@@ -217,31 +212,16 @@ def template_helpers(spec: dict[str, Any], openapi: GeneratorData) -> dict[str, 
         names = schema.get("x-sinch-aliases") or []
         return "(" + "".join(f"{json.dumps(str(name))}, " for name in names) + ")" if names else ""
 
-    def resource_class(tag: str) -> str:
-        return "".join(part.capitalize() for part in str(tag).split("_")) + "Resource"
-
-    def tag_description(tag: str) -> str:
-        # the generator names a tag's endpoint collection by snake_case, as operation_hosts() does
-        by_collection = {strings.snake_case(name): description for name, description in tags.items()}
-        return str(by_collection.get(str(tag), ""))
-
     return {
         "sinch_version": str(spec["info"]["version"]),
         "sinch_regions": ", ".join(f'"{region}"' for region in _runtime_regions()),
-        "sinch_host": host,
-        "sinch_operation_id": operation_id,
         "sinch_discriminator": discriminator,
         "sinch_primitive_types": primitive_types,
-        "sinch_success_type": success_type,
-        "sinch_returns_value": returns_value,
-        "sinch_parse_function": parse_function,
-        "sinch_client_imports": client_imports,
-        "sinch_resource_class": resource_class,
         "sinch_union": union,
         "sinch_aliases": aliases,
         "sinch_svaml_documents": svaml_documents,
         "sinch_reachable_classes": reachable_classes,
-        "sinch_tag_description": tag_description,
+        "sinch_surface": surface.build(spec, schema_classes(spec, openapi), success_types(spec, openapi)),
     }
 
 
@@ -277,7 +257,12 @@ def run_openapi_python_client(spec_path: Path, spec: dict[str, Any], out: Path) 
     project = Project(openapi=openapi, config=config, custom_template_path=HERE / "templates")
     project.env.globals.update(template_helpers(spec, openapi))
     errors = list(project.build())
+    # Upstream's per-operation api/ modules and its errors.py are replaced by resources/ and the
+    # runtime's exceptions (importable from `sinch_calling` only).
+    shutil.rmtree(out / "api")
+    (out / "errors.py").unlink()
     render_extra_modules(project, out)
+    render_surface(project, out)
     # Like --fail-on-warning: a skipped operation must fail the build, not vanish from the client.
     if errors:
         for error in errors:
@@ -295,6 +280,30 @@ def render_extra_modules(project: Project, package: Path) -> None:
     for template in sorted((HERE / "templates" / "extra").glob("*.py.jinja")):
         rendered = project.env.get_template(f"extra/{template.name}").render()
         (package / template.name.removesuffix(".jinja")).write_text(rendered, encoding="utf-8")
+
+
+def render_surface(project: Project, package: Path) -> None:
+    """Render resources/ (one module per top-level resource) and params.py from `sinch_surface`."""
+    found: surface.Surface = project.env.globals["sinch_surface"]
+    (package / "resources").mkdir()
+    template = project.env.get_template("surface/resource.py.jinja")
+    names = []
+    for module, resources in found.modules().items():
+        annotations = [text for resource in resources for text in resource.annotations()]
+        params, model_imports = found.types.imports(annotations)
+        rendered = template.render(resources=resources, params=params, model_imports=model_imports)
+        (package / "resources" / f"{module}.py").write_text(rendered, encoding="utf-8")
+        names += [(module, resource.class_name) for resource in resources]
+    exports = "".join(f"from .{module} import Async{cls}, {cls}\n" for module, cls in names)
+    (package / "resources" / "__init__.py").write_text(f'"""The client\'s resources."""\n\n{exports}', encoding="utf-8")
+    definitions = found.types.definitions()
+    annotations = [field["annotation"] for d in definitions for field in d["fields"] or []]
+    annotations += [d.get("alias", "") for d in definitions]
+    _, model_imports = found.types.imports(annotations)
+    rendered = project.env.get_template("surface/params.py.jinja").render(
+        definitions=definitions, model_imports=[line.replace("from ..", "from .") for line in model_imports]
+    )
+    (package / "params.py").write_text(rendered, encoding="utf-8")
 
 
 def ship_spec(package: Path, spec_path: Path) -> None:

@@ -4,7 +4,8 @@
 from sinch_calling import SinchClient
 
 client = SinchClient(application_key="...", application_secret="...")
-result = client.calls.get_call_result(call_id="...")
+placed = client.callouts.tts(destination={"type": "number", "endpoint": "+46700000000"}, text="Hello")
+result = client.calls.get(placed.call_id)
 """
 
 __version__ = "0.1.0"
@@ -26,7 +27,29 @@ from ._runtime.exceptions import (
     SinchCallingError,
     UnprocessableEntityError,
 )
+from ._runtime.operations import Response, with_raw_response
 from .client import AsyncSinchClient, SinchClient
+
+# Tracebacks and reprs name the exceptions where users import them from: sinch_calling.NotFoundError.
+for _error in (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    CallbackVerificationError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    PaymentRequiredError,
+    RateLimitError,
+    ResponseValidationError,
+    ServerError,
+    SinchCallingError,
+    UnprocessableEntityError,
+):
+    _error.__module__ = __name__
+del _error
 
 __all__ = (
     "APIConnectionError",
@@ -41,10 +64,12 @@ __all__ = (
     "NotFoundError",
     "PaymentRequiredError",
     "RateLimitError",
+    "Response",
     "ResponseValidationError",
     "ServerError",
     "SinchCallingError",
     "SinchClient",
     "UnprocessableEntityError",
     "__version__",
+    "with_raw_response",
 )

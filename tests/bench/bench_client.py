@@ -19,14 +19,6 @@ from harness import APP_KEY, APP_SECRET, PYTHON, SPEC, Row, free_port, median, r
 from sinch_calling import SinchClient
 from sinch_calling._runtime.core import user_agent
 from sinch_calling._runtime.signing import ApplicationAuth
-from sinch_calling.models import (
-    ConferenceCallout,
-    ConferenceCalloutRequest,
-    Identity,
-    IdentityType,
-    TtsCallout,
-    TtsCalloutRequest,
-)
 
 RAW_TARGET = 1.10  # SinchClient / raw httpx, at most
 OLD_SDK_TARGET = 0.8  # SinchClient / sinch 1.1.4, at most
@@ -123,18 +115,12 @@ class RawHttpx:
         return response.json()
 
 
-def _identity() -> Identity:
-    return Identity(type_=IdentityType.NUMBER, endpoint=DESTINATION)
-
-
 def place_call(client: SinchClient) -> str:
-    body = TtsCallout(method="ttsCallout", tts_callout=TtsCalloutRequest(destination=_identity(), text="benchmark"))
-    return client.callouts.callout(body=body).call_id
+    return client.callouts.tts(destination={"type": "number", "endpoint": DESTINATION}, text="benchmark").call_id
 
 
 def open_conference(client: SinchClient) -> None:
-    request = ConferenceCalloutRequest(destination=_identity(), conference_id=CONFERENCE_ID)
-    client.callouts.callout(body=ConferenceCallout(method="conferenceCallout", conference_callout=request))
+    client.callouts.conference(destination={"type": "number", "endpoint": DESTINATION}, conference_id=CONFERENCE_ID)
 
 
 def old_sdk_client(origin_host: str) -> Any:
@@ -176,7 +162,7 @@ def measure() -> ClientOverhead:
                 _sent_headers(
                     lambda http: SinchClient(
                         application_key=APP_KEY, application_secret=APP_SECRET, base_url=base_url, httpx_client=http
-                    ).calls.get_call_result(call_id=call_id)
+                    ).calls.get(call_id)
                 ),
                 _sent_headers(lambda http: RawHttpx(http, base_url).get_json(path)),
             )
@@ -185,7 +171,7 @@ def measure() -> ClientOverhead:
                 versus_httpx = alternate(
                     Comparison("GET getCallResult", "SinchClient", "httpx + ApplicationAuth", RAW_TARGET),
                     {
-                        "SinchClient": lambda: client.calls.get_call_result(call_id=call_id),
+                        "SinchClient": lambda: client.calls.get(call_id),
                         "httpx + ApplicationAuth": lambda: raw.get_json(path),
                     },
                 )
@@ -201,13 +187,13 @@ def _versus_old_sdk(client: SinchClient, old: Any, call_id: str) -> tuple[Compar
         note = f"calls.get({call_id!r}) raised {type(exc).__name__}: {exc}; compared GET getConferenceInfo instead"
         comparison = Comparison("GET getConferenceInfo", "SinchClient", "sinch 1.1.4", OLD_SDK_TARGET)
         variants: dict[str, Callable[[], object]] = {
-            "SinchClient": lambda: client.conferences.get_conference_info(conference_id=CONFERENCE_ID),
+            "SinchClient": lambda: client.conferences.get(CONFERENCE_ID),
             "sinch 1.1.4": lambda: old.conferences.get(CONFERENCE_ID),
         }
         return alternate(comparison, variants), note
     comparison = Comparison("GET getCallResult", "SinchClient", "sinch 1.1.4", OLD_SDK_TARGET)
     variants = {
-        "SinchClient": lambda: client.calls.get_call_result(call_id=call_id),
+        "SinchClient": lambda: client.calls.get(call_id),
         "sinch 1.1.4": lambda: old.calls.get(call_id),
     }
     return alternate(comparison, variants), "calls.get works in sinch 1.1.4: compared GET getCallResult"

@@ -29,23 +29,18 @@ from sinch_calling import (
     ServerError,
     SinchCallingError,
     SinchClient,
+    with_raw_response,
 )
 from sinch_calling._runtime.signing import decode_secret, verify_signature
-from sinch_calling.api.calls import get_call_result
 from sinch_calling.models import (
+    CalloutResponse,
     CallReason,
     CallStatus,
-    ConferenceCallout,
-    ConferenceCalloutRequest,
     ConferenceCommand,
     HangupAction,
     Identity,
     IdentityType,
-    ManageCallRequest,
-    ManageConferenceParticipantRequest,
     SayInstruction,
-    TtsCallout,
-    TtsCalloutRequest,
 )
 from sinch_calling_server import create_app
 from starlette.applications import Starlette
@@ -55,16 +50,11 @@ from starlette.routing import Route
 
 from tests.support import KEY, SECRET, Clock, free_port, serve
 
-
-def tts_callout(number: str = "+46700000001") -> TtsCallout:
-    destination = Identity(type_=IdentityType.NUMBER, endpoint=number)
-    return TtsCallout(method="ttsCallout", tts_callout=TtsCalloutRequest(destination=destination, text="Hello"))
+DESTINATION = {"type": "number", "endpoint": "+46700000001"}
 
 
-def conference_callout(conference_id: str, number: str) -> ConferenceCallout:
-    destination = Identity(type_=IdentityType.NUMBER, endpoint=number)
-    request = ConferenceCalloutRequest(destination=destination, conference_id=conference_id, enable_ace=False)
-    return ConferenceCallout(method="conferenceCallout", conference_callout=request)
+def tts_callout(client: SinchClient) -> CalloutResponse:
+    return client.callouts.tts(destination=DESTINATION, text="Hello")
 
 
 @pytest.fixture(scope="module")
@@ -88,25 +78,24 @@ def client(recorded_server: str) -> Iterator[SinchClient]:
 
 
 def run_flow_sync(client: SinchClient, clock: Clock) -> dict[str, Any]:
-    placed = client.callouts.callout(body=tts_callout())
-    result = client.calls.get_call_result(call_id=placed.call_id)
-    first = client.callouts.callout(body=conference_callout("room-sync", "+46700000002"))
-    client.callouts.callout(body=conference_callout("room-sync", "+46700000003"))
-    clock.advance(3)  # every call has rung and been answered
-    hangup = ManageCallRequest(
-        instructions=[SayInstruction(name="say", text="Bye")], action=HangupAction(name="hangup")
+    """Plain keyword arguments and dicts, as a user writes them."""
+    placed = client.callouts.tts(destination={"type": "number", "endpoint": "+46700000001"}, text="Hello")
+    result = client.calls.get(placed.call_id)
+    first = client.callouts.conference(
+        destination={"type": "number", "endpoint": "+46700000002"}, conference_id="room-sync", enable_ace=False
     )
-    client.calls.manage_call(call_id=placed.call_id, body=hangup)
-    ended = client.calls.get_call_result(call_id=placed.call_id)
-    info = client.conferences.get_conference_info(conference_id="room-sync")
-    mute = ManageConferenceParticipantRequest(command=ConferenceCommand.MUTE)
-    client.conferences.manage_conference_participant(conference_id="room-sync", call_id=first.call_id, body=mute)
-    muted = client.conferences.get_conference_info(conference_id="room-sync")
-    client.conferences.kick_conference_participant(conference_id="room-sync", call_id=first.call_id)
-    after_kick = client.conferences.get_conference_info(conference_id="room-sync")
-    client.conferences.kick_conference_all(conference_id="room-sync")
+    client.callouts.conference(destination={"type": "number", "endpoint": "+46700000003"}, conference_id="room-sync")
+    clock.advance(3)  # every call has rung and been answered
+    client.calls.update(placed.call_id, instructions=[{"name": "say", "text": "Bye"}], action={"name": "hangup"})
+    ended = client.calls.get(placed.call_id)
+    info = client.conferences.get("room-sync")
+    client.conferences.mute("room-sync", first.call_id)
+    muted = client.conferences.get("room-sync")
+    client.conferences.kick("room-sync", first.call_id)
+    after_kick = client.conferences.get("room-sync")
+    client.conferences.kick_all("room-sync")
     with pytest.raises(NotFoundError):
-        client.conferences.get_conference_info(conference_id="room-sync")
+        client.conferences.get("room-sync")
     return {
         "status_before": result.status,
         "status_after": ended.status,
@@ -118,25 +107,32 @@ def run_flow_sync(client: SinchClient, clock: Clock) -> dict[str, Any]:
 
 
 async def run_flow_async(client: AsyncSinchClient, clock: Clock) -> dict[str, Any]:
-    placed = await client.callouts.callout(body=tts_callout())
-    result = await client.calls.get_call_result(call_id=placed.call_id)
-    first = await client.callouts.callout(body=conference_callout("room-async", "+46700000002"))
-    await client.callouts.callout(body=conference_callout("room-async", "+46700000003"))
-    clock.advance(3)  # every call has rung and been answered
-    hangup = ManageCallRequest(
-        instructions=[SayInstruction(name="say", text="Bye")], action=HangupAction(name="hangup")
+    """The same flow with the generated models where the sync one has dicts."""
+    placed = await client.callouts.tts(
+        destination=Identity(type_=IdentityType.NUMBER, endpoint="+46700000001"), text="Hello"
     )
-    await client.calls.manage_call(call_id=placed.call_id, body=hangup)
-    ended = await client.calls.get_call_result(call_id=placed.call_id)
-    info = await client.conferences.get_conference_info(conference_id="room-async")
-    mute = ManageConferenceParticipantRequest(command=ConferenceCommand.MUTE)
-    await client.conferences.manage_conference_participant(conference_id="room-async", call_id=first.call_id, body=mute)
-    muted = await client.conferences.get_conference_info(conference_id="room-async")
-    await client.conferences.kick_conference_participant(conference_id="room-async", call_id=first.call_id)
-    after_kick = await client.conferences.get_conference_info(conference_id="room-async")
-    await client.conferences.kick_conference_all(conference_id="room-async")
+    result = await client.calls.get(placed.call_id)
+    first = await client.callouts.conference(
+        destination=Identity(type_=IdentityType.NUMBER, endpoint="+46700000002"),
+        conference_id="room-async",
+        enable_ace=False,
+    )
+    await client.callouts.conference(
+        destination=Identity(type_=IdentityType.NUMBER, endpoint="+46700000003"), conference_id="room-async"
+    )
+    clock.advance(3)  # every call has rung and been answered
+    await client.calls.update(
+        placed.call_id, instructions=[SayInstruction(name="say", text="Bye")], action=HangupAction(name="hangup")
+    )
+    ended = await client.calls.get(placed.call_id)
+    info = await client.conferences.get("room-async")
+    await client.conferences.update_participant("room-async", first.call_id, command=ConferenceCommand.MUTE)
+    muted = await client.conferences.get("room-async")
+    await client.conferences.kick("room-async", first.call_id)
+    after_kick = await client.conferences.get("room-async")
+    await client.conferences.kick_all("room-async")
     with pytest.raises(NotFoundError):
-        await client.conferences.get_conference_info(conference_id="room-async")
+        await client.conferences.get("room-async")
     return {
         "status_before": result.status,
         "status_after": ended.status,
@@ -176,33 +172,49 @@ async def test_async_flow_over_asgi_matches_sync() -> None:
 
 
 def test_configuration_operations(client: SinchClient) -> None:
-    numbers = client.numbers.get_numbers()
+    numbers = client.numbers.list()
     assert numbers.numbers, "the recorded server ships a numbers inventory"
-    looked_up = client.query.query_number(number="+46(0)73-017-0101")
+    looked_up = client.numbers.lookup("+46(0)73-017-0101")
     assert looked_up.number.normalized_number == "+46730170101"
     assert looked_up.number.country_id == "SE"
 
 
 def test_raw_response_access(client: SinchClient) -> None:
-    placed = client.callouts.with_raw_response.callout(body=tts_callout())
+    placed = with_raw_response(client.callouts.tts)(destination=DESTINATION, text="Hello")
     assert placed.status_code == 200
     assert placed.headers["content-type"].startswith("application/json")
-    assert placed.parsed is not None
-    raw = get_call_result.sync_detailed(placed.parsed.call_id, client=client)
-    assert raw.status_code == 200 and raw.parsed is not None
+    assert isinstance(placed.parsed, CalloutResponse)
+    raw = with_raw_response(client.calls.get)(placed.parsed.call_id)
+    assert raw.status_code == 200 and raw.parsed.call_id == placed.parsed.call_id
     assert json.loads(raw.content)["callId"] == placed.parsed.call_id
+    assert raw.http_response.request.method == "GET"
+
+
+async def test_raw_response_access_async() -> None:
+    clock = Clock()
+    app = create_app(applications={KEY: SECRET}, validate_responses=True, clock=clock)
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app))
+    async with AsyncSinchClient(
+        application_key=KEY, application_secret=SECRET, base_url="http://server/calling/v1", httpx_client=http
+    ) as client:
+        placed = await with_raw_response(client.callouts.conference)(destination=DESTINATION, conference_id="raw")
+        assert placed.status_code == 200 and placed.parsed.call_id
+        clock.advance(3)  # answered: the conference exists
+        kicked = await with_raw_response(client.conferences.kick_all)("raw")
+        assert (kicked.status_code, kicked.parsed, kicked.content) == (204, None, b"")
+    await http.aclose()
 
 
 def test_basic_auth_is_accepted(recorded_server: str) -> None:
     with SinchClient(application_key=KEY, application_secret=SECRET, auth="basic", base_url=recorded_server) as c:
-        assert c.numbers.get_numbers().numbers
+        assert c.numbers.list().numbers
 
 
 def test_wrong_secret_raises_authentication_error_with_sinch_fields(recorded_server: str) -> None:
     other = "b3RoZXIgc2VjcmV0"
     client = SinchClient(application_key=KEY, application_secret=other, base_url=recorded_server)
     with client, pytest.raises(AuthenticationError) as caught:
-        client.numbers.get_numbers()
+        client.numbers.list()
     error = caught.value
     assert error.status_code == 401
     assert error.error_code == 40108
@@ -212,7 +224,7 @@ def test_wrong_secret_raises_authentication_error_with_sinch_fields(recorded_ser
 
 def test_unknown_call_raises_not_found(client: SinchClient) -> None:
     with pytest.raises(NotFoundError) as caught:
-        client.calls.get_call_result(call_id="0" * 32)
+        client.calls.get("0" * 32)
     assert caught.value.error_code == 40400
     assert isinstance(caught.value, APIError) and isinstance(caught.value, SinchCallingError)
 
@@ -278,7 +290,7 @@ def test_every_error_status_raises_its_class_with_sinch_fields(
     body = {"errorCode": status * 100 + 1, "message": "went wrong", "reference": "ref-1", "status": f"{status} X"}
     script.answer(status, body, {"retry-after": "0"})
     with pytest.raises(error_class) as caught:
-        client.callouts.callout(body=tts_callout())  # POST: never retried on a status
+        tts_callout(client)  # POST: never retried on a status
     assert (caught.value.status_code, caught.value.error_code) == (status, status * 100 + 1)
     assert (caught.value.message, caught.value.reference) == ("went wrong", "ref-1")
     assert caught.value.response.status_code == status
@@ -292,7 +304,7 @@ def test_empty_or_odd_error_bodies_still_raise_the_right_class(
     script, client = scripted_client
     script.answer(status, body)
     with pytest.raises(error_class) as caught:
-        client.callouts.callout(body=tts_callout())
+        tts_callout(client)
     assert caught.value.status_code == status
     assert caught.value.error_code == (40001 if b"40001" in body else None)
     assert caught.value.message
@@ -302,7 +314,7 @@ def test_post_answered_503_is_sent_exactly_once(scripted_client: tuple[Script, S
     script, client = scripted_client
     script.answer(503, {"errorCode": 50300, "message": "unavailable"}, {"retry-after": "0"})
     with pytest.raises(ServerError):
-        client.callouts.callout(body=tts_callout())
+        tts_callout(client)
     assert [r["method"] for r in script.requests] == ["POST"]
 
 
@@ -310,7 +322,7 @@ def test_patch_answered_503_is_sent_exactly_once(scripted_client: tuple[Script, 
     script, client = scripted_client
     script.answer(503, {"errorCode": 50300, "message": "unavailable"}, {"retry-after": "0"})
     with pytest.raises(ServerError):
-        client.calls.manage_call(call_id="abc", body=ManageCallRequest(action=HangupAction(name="hangup")))
+        client.calls.update("abc", action={"name": "hangup"})
     assert [r["method"] for r in script.requests] == ["PATCH"]
 
 
@@ -321,7 +333,7 @@ def test_get_is_retried_twice_by_default_each_attempt_signed_anew(
     script, client = scripted_client
     script.answer(status, {"errorCode": 1, "message": "busy"}, {"retry-after": "0"})
     with pytest.raises(APIError):
-        client.calls.get_call_result(call_id="abc")
+        client.calls.get("abc")
     assert [r["method"] for r in script.requests] == ["GET"] * 3
     for sent in script.requests:  # the server could verify every attempt on its own
         assert verify_signature(
@@ -333,11 +345,11 @@ def test_delete_is_retried_and_retries_are_configurable(scripted_client: tuple[S
     script, client = scripted_client
     script.answer(502, b"", {"retry-after": "0"})
     with pytest.raises(ServerError):
-        client.with_options(max_retries=4).conferences.kick_conference_all(conference_id="room")
+        client.with_options(max_retries=4).conferences.kick_all("room")
     assert len(script.requests) == 5
     script.answer(502, b"", {"retry-after": "0"})
     with pytest.raises(ServerError):
-        client.with_options(max_retries=0).conferences.kick_conference_all(conference_id="room")
+        client.with_options(max_retries=0).conferences.kick_all("room")
     assert len(script.requests) == 1
     assert client.max_retries == 2  # with_options left the original alone
 
@@ -346,14 +358,14 @@ def test_a_400_is_never_retried(scripted_client: tuple[Script, SinchClient]) -> 
     script, client = scripted_client
     script.answer(400, {"errorCode": 40001, "message": "Illegal parameters"})
     with pytest.raises(BadRequestError):
-        client.calls.get_call_result(call_id="abc")
+        client.calls.get("abc")
     assert len(script.requests) == 1
 
 
 def test_unknown_enum_value_and_unknown_fields_are_kept(scripted_client: tuple[Script, SinchClient]) -> None:
     script, client = scripted_client
     script.answer(200, {"callId": "abc", "status": "FINAL", "reason": "SOMENEWREASON", "brandNew": {"x": 1}})
-    result = client.calls.get_call_result(call_id="abc")
+    result = client.calls.get("abc")
     assert result.reason == "SOMENEWREASON"
     assert isinstance(result.reason, CallReason)
     assert result.status is CallStatus.FINAL
@@ -376,7 +388,7 @@ def test_a_response_that_violates_the_spec_names_the_field(
     script, client = scripted_client
     script.answer(200, body)
     with pytest.raises(ResponseValidationError) as caught:
-        client.calls.get_call_result(call_id="abc")
+        client.calls.get("abc")
     assert caught.value.field == field
     assert field in str(caught.value)
 
@@ -385,13 +397,13 @@ def test_a_non_json_success_body_is_a_validation_error(scripted_client: tuple[Sc
     script, client = scripted_client
     script.answer(200, b"<html>", {"content-type": "text/html"})
     with pytest.raises(ResponseValidationError):
-        client.calls.get_call_result(call_id="abc")
+        client.calls.get("abc")
 
 
 def test_request_is_signed_over_the_exact_bytes_and_path_sent(scripted_client: tuple[Script, SinchClient]) -> None:
     script, client = scripted_client
     script.answer(200, {"callId": "c1"})
-    client.callouts.callout(body=tts_callout())
+    tts_callout(client)
     sent = script.requests[0]
     assert sent["path"] == "/callouts"
     assert sent["headers"]["content-type"] == "application/json"
@@ -410,7 +422,7 @@ def test_request_is_signed_over_the_exact_bytes_and_path_sent(scripted_client: t
 def test_user_agent(scripted_client: tuple[Script, SinchClient]) -> None:
     script, client = scripted_client
     script.answer(200, {"callId": "c1"})
-    client.calls.get_call_result(call_id="c1")
+    client.calls.get("c1")
     agent = script.requests[0]["headers"]["user-agent"]
     assert agent.startswith(f"sinch-calling/{sinch_calling.__version__} python/3.")
     assert f"httpx/{httpx.__version__}" in agent
@@ -422,7 +434,7 @@ def test_debug_log_has_method_url_status_attempt_and_no_secret(
     script, client = scripted_client
     script.answer(503, b"", {"retry-after": "0"})
     with caplog.at_level(logging.DEBUG, logger="sinch_calling"), pytest.raises(ServerError):
-        client.calls.get_call_result(call_id="c1")
+        client.calls.get("c1")
     text = caplog.text
     assert "GET" in text and "/calls/id/c1" in text and "503" in text and "attempt 3" in text
     assert SECRET not in text and "Application " not in text
@@ -443,7 +455,7 @@ def test_connection_refused_raises_api_connection_error() -> None:
     # No retries: the retry rules for connection errors are tested with a fake clock in tests/runtime.
     client = SinchClient(application_key=KEY, application_secret=SECRET, base_url=f"http://127.0.0.1:{port}")
     with client, pytest.raises(APIConnectionError) as caught:
-        client.with_options(max_retries=0).calls.get_call_result(call_id="x")
+        client.with_options(max_retries=0).calls.get("x")
     assert not isinstance(caught.value, APITimeoutError)
     assert caught.value.request.url.port == port
 
@@ -457,7 +469,7 @@ def test_timeout_raises_api_timeout_error() -> None:
     with serve(app) as url:
         client = SinchClient(application_key=KEY, application_secret=SECRET, base_url=url, timeout=0.2, max_retries=0)
         with client, pytest.raises(APITimeoutError):
-            client.calls.get_call_result(call_id="x")
+            client.calls.get("x")
 
 
 # ---------------------------------------------------------------- construction and hosts
@@ -474,10 +486,10 @@ def test_hosts_follow_x_sinch_host_and_region() -> None:
 
     http = httpx.Client(transport=httpx.MockTransport(handler))
     client = SinchClient(application_key=KEY, application_secret=SECRET, region="euc1", httpx_client=http)
-    client.numbers.get_numbers()
-    client.calls.get_call_result(call_id="c")
+    client.numbers.list()
+    client.calls.get("c")
     plain = SinchClient(application_key=KEY, application_secret=SECRET, httpx_client=http)
-    plain.calls.get_call_result(call_id="c")
+    plain.calls.get("c")
     urls = [str(r.url) for r in seen]
     assert urls == [
         "https://callingapi.sinch.com/v1/configuration/numbers/",
@@ -520,7 +532,7 @@ def test_caller_supplied_httpx_client_is_signed_and_not_closed(scripted: tuple[S
     script.answer(200, {"callId": "c1"})
     http = httpx.Client()
     with SinchClient(application_key=KEY, application_secret=SECRET, base_url=url, httpx_client=http) as client:
-        client.calls.get_call_result(call_id="c1")
+        client.calls.get("c1")
     assert script.requests[0]["headers"]["authorization"].startswith("Application ")
     assert not http.is_closed
     http.close()

@@ -14,9 +14,7 @@ judge here: every payload must
 
 from __future__ import annotations
 
-import importlib
 import json
-import pkgutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -25,16 +23,16 @@ from typing import Any
 
 import httpx
 import pytest
-import sinch_calling.api
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
-from sinch_calling import SinchClient, models
+from sinch_calling import SinchClient, models, with_raw_response
 from sinch_calling.callbacks import parse_event
 from sinch_calling_server import create_app
 from sinch_calling_server.pipeline import Pipeline
 from sinch_calling_server.spec import with_aliases
 
+from tests.operations import answer, bind
 from tests.support import KEY, SECRET, SPEC_PATH, Clock, serve, spec_document
 
 PAYLOADS = Path(__file__).parent / "payloads"
@@ -135,14 +133,6 @@ def errors(schema: dict[str, Any], body: Any, *, aliases: bool) -> list[str]:
 # ---------------------------------------------------------------- the generated client
 
 
-def endpoint_module(operation_id: str) -> Any:
-    snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in operation_id)
-    for info in pkgutil.walk_packages(sinch_calling.api.__path__, "sinch_calling.api."):
-        if info.name.rsplit(".", 1)[-1] == snake:
-            return importlib.import_module(info.name)
-    raise LookupError(operation_id)
-
-
 def model_class(schema_ref: str, body: Any) -> Callable[[Any], Any]:
     """The generated model's from_dict for a schema, dispatching a discriminated oneOf on its property."""
     name = schema_ref.rsplit("/", 1)[-1]
@@ -172,7 +162,7 @@ def parse_with_client(payload: Payload) -> Any:
         headers={"content-type": "application/json"} if content else {},
         request=httpx.Request(method.upper(), "https://calling.api.sinch.com/calling/v1" + template),
     )
-    return endpoint_module(str(payload.operation))._parse_response(response=response)
+    return answer(str(payload.operation), response)  # through the operation's public method
 
 
 ALIAS_NAMES = {
@@ -293,25 +283,23 @@ def server() -> Iterator[Server]:
 
 
 def _place(server: Server, method: str, details: dict[str, Any]) -> str:
-    callout = endpoint_module("callout").sync(
-        client=server.client,
-        body=model_class("CalloutRequest", {"method": method})({"method": method, method: details}),
-    )
+    place, kwargs = bind(server.client, "callout", {}, {"method": method, method: details})
+    callout = place(**kwargs)
     server.clock.advance(3)  # answered
     return str(callout.call_id)
 
 
 def _prepare(server: Server, payload: Payload) -> dict[str, str]:
-    """Bring the server into the state the request needs; return the request's path parameters."""
+    """Bring the server into the state the request needs; return its path parameters (spec names)."""
     body = payload.body
     destination = {"type": "number", "endpoint": "+46730170101"}
     if payload.operation in ("manageCall", "manageCallLeg"):
         call_id = _place(server, "ttsCallout", {"destination": destination, "text": "x" * 600})
-        return {"call_id": call_id} | ({"call_leg": "callee"} if payload.operation == "manageCallLeg" else {})
+        return {"callId": call_id} | ({"callLeg": "callee"} if payload.operation == "manageCallLeg" else {})
     if payload.operation == "manageConferenceParticipant":
         room = f"room-{len(server.sent)}"
         call_id = _place(server, "conferenceCallout", {"destination": destination, "conferenceId": room})
-        return {"conference_id": room, "call_id": call_id}
+        return {"conferenceId": room, "callId": call_id}
     if payload.operation == "updateCallbacks":
         return {"applicationkey": KEY}
     store = server.app.backend.store  # type: ignore[attr-defined]
@@ -330,9 +318,9 @@ def _prepare(server: Server, payload: Payload) -> dict[str, str]:
 @pytest.mark.parametrize("payload", of_kind("request"))
 def test_the_recorded_server_accepts_it_from_the_client(server: Server, payload: Payload) -> None:
     params = _prepare(server, payload)
-    model = parse_with_client(payload)
+    method, kwargs = bind(server.client, str(payload.operation), params, payload.body, as_models=True)
     server.sent.clear()
-    answer = endpoint_module(str(payload.operation)).sync_detailed(client=server.client, body=model, **params)
+    answer = with_raw_response(method)(**kwargs)  # the public method, its body fields as the generated models
     assert 200 <= answer.status_code < 300
     (request,) = [r for r in server.sent if r.method != "GET"]
     assert_written_back(payload, json.loads(request.content))

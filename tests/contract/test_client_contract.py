@@ -1,12 +1,13 @@
 """The generated client against the spec: schemathesis' valid requests, sent through the client.
 
 For every operation, each valid request schemathesis draws (examples, coverage and fuzzing, in
-positive mode) becomes the client's own request model (``Model.from_dict(case.body)``) and path
-arguments, and goes through the generated client twice: ``sync_detailed`` over real HTTP (uvicorn
-on loopback) and ``asyncio_detailed`` over ``httpx.ASGITransport``, each to its own in-process
-recorded server. For both it asserts that
+positive mode) becomes the arguments (path parameters, and body fields by their Python names) of
+the public method generator/surface.yaml names for it (``tests/operations.py``), and
+goes through the generated client twice: the sync client over real HTTP (uvicorn on loopback), with
+the body fields as plain dicts, and the async client over ``httpx.ASGITransport``, with them as the
+generated attrs models, each to its own in-process recorded server. For both it asserts that
 
-- the model serialises back to exactly the body schemathesis drew, and that body is what went on the wire;
+- the body schemathesis drew is exactly what went on the wire;
 - the raw response conforms to the spec (schemathesis' own status, content-type, header and schema checks);
 - a 2xx is parsed into the operation's typed model, losslessly; anything else raises the
   ``APIError`` subclass of its status with Sinch's ``errorCode`` and ``message``.
@@ -19,10 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import enum
-import importlib
 import json
-import re
 import shutil
 import tempfile
 import threading
@@ -31,8 +29,7 @@ import zlib
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
-from typing import Any, get_type_hints
+from typing import Any
 from urllib.parse import unquote
 
 import httpx
@@ -47,10 +44,11 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from sinch_calling import APIError, AsyncSinchClient, SinchCallingError, SinchClient
+from sinch_calling import APIError, AsyncSinchClient, SinchCallingError, SinchClient, with_raw_response
 from sinch_calling._runtime.exceptions import error_from_response
 from sinch_calling_server.pipeline import Pipeline
 
+from tests.operations import bind, expressible
 from tests.support import KEY, SECRET, serve
 
 from .harness import (
@@ -94,10 +92,6 @@ def client_config() -> Config:
 # ---------------------------------------------------------------- from the spec to the client's names
 
 
-def snake(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
-
-
 def resolve(node: dict[str, Any]) -> dict[str, Any]:
     while "$ref" in node:
         target: Any = DOCUMENT
@@ -113,54 +107,21 @@ def ref_name(schema: dict[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class ClientOperation:
-    """How one spec operation looks in the generated client."""
+    """What the spec says of one operation's request body and answer."""
 
     operation_id: str
-    module: ModuleType
-    body_schema: str | None  # components/schemas name of the request body
+    has_body: bool
     success_model: type | None  # the model of its 2xx body, None for an empty answer
-    arguments: dict[str, tuple[str, Any]]  # spec path parameter -> (keyword, annotation)
 
     @classmethod
     def of(cls, method: str, path: str) -> ClientOperation:
-        item = DOCUMENT["paths"][path]
-        raw = item[method.lower()]
-        operation_id = raw["operationId"]
-        module = importlib.import_module(f"sinch_calling.api.{raw['tags'][0].lower()}.{snake(operation_id)}")
-        body = raw.get("requestBody")
-        body_schema = ref_name(resolve(body)["content"]["application/json"]["schema"]) if body else None
+        raw = DOCUMENT["paths"][path][method.lower()]
         success_model = None
         for status, response in raw["responses"].items():
             content = resolve(response).get("content") if status.startswith("2") else None
             if content:
                 success_model = getattr(models, ref_name(content["application/json"]["schema"]))
-        hints = get_type_hints(module.sync_detailed, vars(module))
-        parameters = [resolve(p) for p in [*item.get("parameters", []), *raw.get("parameters", [])]]
-        arguments = {p["name"]: (snake(p["name"]), hints[snake(p["name"])]) for p in parameters if p["in"] == "path"}
-        return cls(operation_id, module, body_schema, success_model, arguments)
-
-    def body_model(self, body: Any) -> Any:
-        """The client's model for a body: the schema's own model, or a union member by its discriminator."""
-        assert self.body_schema is not None
-        schema = SCHEMAS[self.body_schema]
-        if "discriminator" in schema:
-            discriminator = schema["discriminator"]
-            chosen = discriminator["mapping"][body[discriminator["propertyName"]]]
-            return getattr(models, chosen.rsplit("/", 1)[-1]).from_dict(body)
-        return getattr(models, self.body_schema).from_dict(body)
-
-    def kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {}
-        for name, (keyword, annotation) in self.arguments.items():
-            value = path_values(case)[name]
-            kwargs[keyword] = (
-                annotation(value) if isinstance(annotation, type) and issubclass(annotation, enum.Enum) else value
-            )
-        if self.body_schema is not None:
-            model = self.body_model(case.body)
-            assert model.to_dict() == case.body, "the request model does not serialise back to the drawn body"
-            kwargs["body"] = model
-        return kwargs
+        return cls(raw["operationId"], "requestBody" in raw, success_model)
 
 
 def path_values(case: schemathesis.Case) -> dict[str, str]:
@@ -225,8 +186,8 @@ def check_exchange(
     case: schemathesis.Case, operation: ClientOperation, outcome: Any, raw: httpx.Response, how: str
 ) -> None:
     sent = raw.request
-    if operation.body_schema is not None:
-        assert json.loads(sent.content) == case.body, f"{how}: the client sent another body than the model holds"
+    if operation.has_body:
+        assert json.loads(sent.content) == case.body, f"{how}: the client sent another body than the one drawn"
     # First the server's answer against the spec, so that a violation is reported as the server's...
     case.validate_response(raw, checks=CONFORMANCE)
     # ...then the client's reading of an answer that conforms.
@@ -344,36 +305,35 @@ def test_generated_client_sends_valid_requests_and_parses_answers(
 ) -> None:
     RUN.count("client (sync+async)", case.operation.label)
     operation = operation_of(case)
-    kwargs = operation.kwargs(case)
+    drawn = None
+    if operation.has_body:
+        case.body = drawn = expressible(operation.operation_id, case.body)
     setup = arrangement(case) if arranged(case) else []
 
-    # sync, over real HTTP
+    # sync, over real HTTP, the body fields as plain dicts
     for call_id, body in setup:
         SYNC.ids.push(call_id)
-        callout = operation_of_callout().body_model(body)
-        sync_client.callouts.callout(body=callout)
+        place, kwargs = bind(sync_client, "callout", {}, body)
+        place(**kwargs)
     SYNC.responses.clear()
-    outcome = call(lambda: operation.module.sync_detailed(**kwargs, client=sync_client))
+    method, kwargs = bind(sync_client, operation.operation_id, path_values(case), drawn)
+    outcome = call(lambda: with_raw_response(method)(**kwargs))
     assert len(SYNC.responses) == 1
     check_exchange(case, operation, outcome, SYNC.responses[0], "sync client")
     assert not setup or SYNC.responses[0].is_success, f"sync client: {case.path_parameters} exist, yet {outcome!r}"
 
-    # async, over ASGI
+    # async, over ASGI, the body fields as the generated models
     runner, aclient = async_client
     for call_id, body in setup:
         ASYNC.ids.push(call_id)
-        runner.run(aclient.callouts.callout(body=operation_of_callout().body_model(body)))
+        place, kwargs = bind(aclient, "callout", {}, body, as_models=True)
+        runner.run(place(**kwargs))
     ASYNC.responses.clear()
-    outcome = runner.run(acall(operation.module.asyncio_detailed(**kwargs, client=aclient)))
+    method, kwargs = bind(aclient, operation.operation_id, path_values(case), drawn, as_models=True)
+    outcome = runner.run(acall(with_raw_response(method)(**kwargs)))
     assert len(ASYNC.responses) == 1
     check_exchange(case, operation, outcome, ASYNC.responses[0], "async client")
     assert not setup or ASYNC.responses[0].is_success, f"async client: {case.path_parameters} exist, yet {outcome!r}"
-
-
-def operation_of_callout() -> ClientOperation:
-    if "POST /callouts" not in OPERATIONS:
-        OPERATIONS["POST /callouts"] = ClientOperation.of("POST", "/callouts")
-    return OPERATIONS["POST /callouts"]
 
 
 def test_integral_float_for_an_integer_field_is_accepted() -> None:
@@ -383,11 +343,5 @@ def test_integral_float_for_an_integer_field_is_accepted() -> None:
 
 def test_dot_segment_path_values_reach_their_resource(sync_client: SinchClient) -> None:
     """``conferenceId`` is any non-empty string; ``..`` must be sent as ``%2E%2E``, not resolved away."""
-    body = operation_of_callout().body_model(
-        {
-            "method": "conferenceCallout",
-            "conferenceCallout": {"destination": {"type": "number", "endpoint": "+46700000009"}, "conferenceId": ".."},
-        }
-    )
-    sync_client.callouts.callout(body=body)
-    assert sync_client.conferences.get_conference_info(conference_id="..").participants
+    sync_client.callouts.conference(destination={"type": "number", "endpoint": "+46700000009"}, conference_id="..")
+    assert sync_client.conferences.get("..").participants

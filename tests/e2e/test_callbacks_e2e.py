@@ -18,16 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from sinch_calling import SinchClient
-from sinch_calling.models import (
-    CallbacksConfiguration,
-    CallbackUrls,
-    ConferenceCallout,
-    ConferenceCalloutRequest,
-    CustomCallout,
-    CustomCalloutRequest,
-    Identity,
-    IdentityType,
-)
+from sinch_calling.models import CalloutResponse
 from sinch_calling.svaml import AceResponse, to_json
 from sinch_calling_server import create_app
 
@@ -99,8 +90,8 @@ class Stack:
         return deliveries
 
     def set_callbacks(self, primary: str, fallback: str | None = None) -> None:
-        urls = CallbackUrls(primary=primary) if fallback is None else CallbackUrls(primary=primary, fallback=fallback)
-        self.client.callbacks.update_callbacks(applicationkey=KEY, body=CallbacksConfiguration(url=urls))
+        url = {"primary": primary} if fallback is None else {"primary": primary, "fallback": fallback}
+        self.client.applications.callbacks.update(url=url)
 
 
 @pytest.fixture(scope="module")
@@ -119,15 +110,20 @@ def stack() -> Iterator[Stack]:
     assert server.violations == [], "the server sent responses or events its spec does not allow"
 
 
-def conference_callout(number: str, **flags: bool) -> ConferenceCallout:
-    destination = Identity(type_=IdentityType.NUMBER, endpoint=number)
-    request = ConferenceCalloutRequest(destination=destination, conference_id=CONFERENCE, **flags)
-    return ConferenceCallout(method="conferenceCallout", conference_callout=request)
+def conference_callout(
+    stack: Stack, number: str, *, enable_ace: bool = False, enable_dice: bool = False
+) -> CalloutResponse:
+    return stack.client.callouts.conference(
+        destination={"type": "number", "endpoint": number},
+        conference_id=CONFERENCE,
+        enable_ace=enable_ace,
+        enable_dice=enable_dice,
+    )
 
 
 def test_ace_connect_conf_then_kick_sends_dice(stack: Stack) -> None:
     stack.set_callbacks(stack.backend_url + CALLBACK_PATH)
-    placed = stack.client.callouts.callout(body=conference_callout("+46700000011", enable_ace=True, enable_dice=True))
+    placed = conference_callout(stack, "+46700000011", enable_ace=True, enable_dice=True)
     call_id = placed.call_id
     assert stack.advance(0) == []  # ringing: nothing is due yet
 
@@ -143,11 +139,11 @@ def test_ace_connect_conf_then_kick_sends_dice(stack: Stack) -> None:
     (exchange,) = stack.backend.events("ace")
     assert (exchange.path, exchange.status, exchange.event["callid"]) == (CALLBACK_PATH, 200, call_id)
 
-    info = stack.client.conferences.get_conference_info(conference_id=CONFERENCE)
+    info = stack.client.conferences.get(CONFERENCE)
     assert [p.id for p in info.participants] == [call_id]  # joined because the backend said connectConf
 
     stack.clock.advance(4)
-    stack.client.conferences.kick_conference_participant(conference_id=CONFERENCE, call_id=call_id)
+    stack.client.conferences.kick(CONFERENCE, call_id)
     (dice,) = stack.advance(0)
     assert (dice["event"], dice["status"], dice["ok"]) == ("dice", 200, True)
     assert dice["request"]["reason"] == "MANAGERHANGUP"
@@ -169,7 +165,7 @@ def test_dead_primary_falls_back_to_the_fallback_url(stack: Stack) -> None:
     dead = f"http://127.0.0.1:{free_port()}{CALLBACK_PATH}"
     stack.set_callbacks(dead, stack.backend_url + CALLBACK_PATH)
     before = len(stack.backend.exchanges)
-    placed = stack.client.callouts.callout(body=conference_callout("+46700000012", enable_ace=True))
+    placed = conference_callout(stack, "+46700000012", enable_ace=True)
     records = stack.advance(2)
     assert [(r["target"], r["attempt"], r["ok"], r["status"]) for r in records] == [
         ("primary", 1, False, None),
@@ -177,19 +173,18 @@ def test_dead_primary_falls_back_to_the_fallback_url(stack: Stack) -> None:
     ]
     assert "ConnectError" in records[0]["error"]
     assert [e.event["callid"] for e in stack.backend.exchanges[before:]] == [placed.call_id]
-    info = stack.client.conferences.get_conference_info(conference_id=CONFERENCE)
+    info = stack.client.conferences.get(CONFERENCE)
     assert placed.call_id in [p.id for p in info.participants]
 
 
 def test_custom_callout_menu_pie_to_the_backend(stack: Stack) -> None:
     """A custom callout whose inline ACE runs the example's menu: the PIE goes to ``pie``."""
     stack.set_callbacks(stack.backend_url + CALLBACK_PATH)
-    request = CustomCalloutRequest(
-        destination=Identity(type_=IdentityType.NUMBER, endpoint="+46700000013"),
+    placed = stack.client.callouts.custom(
+        destination={"type": "number", "endpoint": "+46700000013"},
         ace=to_json(AceResponse(action=main_menu())),
         pie=stack.backend_url + CALLBACK_PATH,
     )
-    placed = stack.client.callouts.callout(body=CustomCallout(method="customCallout", custom_callout=request))
     ice = stack.advance(0)
     assert [(r["event"], r["ok"]) for r in ice] == [("ice", True)]  # no inline ice: the backend routes it
     assert ice[0]["response"]["action"]["name"] == "connectPstn"
@@ -202,5 +197,5 @@ def test_custom_callout_menu_pie_to_the_backend(stack: Stack) -> None:
         "inputMethod": "dtmf",
     }
     assert (pie["target"], pie["status"]) == ("pie", 200)
-    info = stack.client.conferences.get_conference_info(conference_id=CONFERENCE)
+    info = stack.client.conferences.get(CONFERENCE)
     assert placed.call_id in [p.id for p in info.participants]  # the backend's PIE answer: connectConf

@@ -9,17 +9,20 @@ retries, the User-Agent and the httpx client's life cycle. Each generated endpoi
 from __future__ import annotations
 
 import os
-from typing import Any, Literal, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, TypeVar, overload
 
 import httpx
 
-from .core import asend, send, user_agent
+from .core import asend, raise_for_status, send, user_agent
 from .exceptions import SinchCallingError
 from .hosts import Host, base_url_for, check_region
+from .operations import Operation, path_for, record_response
+from .parsing import UNSET, Unset, parse_body
 from .retries import DEFAULT_MAX_RETRIES
 from .signing import ApplicationAuth, BasicAuth
 
-__all__ = ["DEFAULT_TIMEOUT", "NOT_GIVEN", "AsyncAPIClient", "AuthMode", "NotGiven", "SyncAPIClient", "TimeoutTypes"]
+__all__ = ["DEFAULT_TIMEOUT", "AsyncAPIClient", "AuthMode", "SyncAPIClient", "TimeoutTypes"]
 
 AuthMode = Literal["signed", "basic"]
 TimeoutTypes = float | httpx.Timeout | None
@@ -29,19 +32,7 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 
 KEY_ENV = "SINCH_APPLICATION_KEY"
 SECRET_ENV = "SINCH_APPLICATION_SECRET"
-
-
-class NotGiven:
-    """Sentinel for "not passed", where ``None`` is a meaningful value (``timeout=None``)."""
-
-    def __bool__(self) -> Literal[False]:
-        return False
-
-    def __repr__(self) -> str:
-        return "NOT_GIVEN"
-
-
-NOT_GIVEN = NotGiven()
+T = TypeVar("T")
 
 Self = TypeVar("Self", bound="_BaseClient")
 
@@ -89,7 +80,7 @@ class _BaseClient:
         self.auth_mode: AuthMode = auth
         self.region = region
         self.base_url = base_url
-        self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self.timeout = _timeout(timeout)
         self.max_retries = max_retries
         self._user_agent = user_agent(version)
 
@@ -106,7 +97,8 @@ class _BaseClient:
         *,
         json: Any = None,
         params: Any = None,
-        headers: dict[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: TimeoutTypes | Unset = UNSET,
     ) -> httpx.Request:
         all_headers = {"User-Agent": self._user_agent, "Accept": "application/json"}
         if headers:
@@ -117,15 +109,21 @@ class _BaseClient:
             json=json,
             params=params,
             headers=all_headers,
-            timeout=self.timeout,
+            timeout=self.timeout if isinstance(timeout, Unset) else _timeout(timeout),
         )
 
-    def _copy_options(self: Self, other: Self, timeout: TimeoutTypes | NotGiven, max_retries: int | NotGiven) -> Self:
+    def _retries(self, max_retries: int | Unset) -> int:
+        if isinstance(max_retries, Unset):
+            return self.max_retries
+        if max_retries < 0:
+            raise SinchCallingError("max_retries must be 0 or more.")
+        return max_retries
+
+    def _copy_options(self: Self, other: Self, timeout: TimeoutTypes | Unset, max_retries: int | Unset) -> Self:
         other.__dict__.update(self.__dict__)
-        if not isinstance(timeout, NotGiven):
-            other.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
-        if not isinstance(max_retries, NotGiven):
-            other.max_retries = max_retries
+        if not isinstance(timeout, Unset):
+            other.timeout = _timeout(timeout)
+        other.max_retries = self._retries(max_retries)
         other._owns_http = False  # the copy shares the original's connection pool
         return other
 
@@ -172,15 +170,64 @@ class SyncAPIClient(_BaseClient):
         url: str,
         json: Any = None,
         params: Any = None,
-        headers: dict[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: TimeoutTypes | Unset = UNSET,
+        max_retries: int | Unset = UNSET,
     ) -> httpx.Response:
         """Send one API request (signed, retried when safe); return the final response, any status."""
-        request = self._build_request(self._http, host, method, url, json=json, params=params, headers=headers)
-        return send(self._http, request, max_retries=self.max_retries, auth=self._auth)
+        request = self._build_request(
+            self._http, host, method, url, json=json, params=params, headers=headers, timeout=timeout
+        )
+        return send(self._http, request, max_retries=self._retries(max_retries), auth=self._auth)
 
-    def with_options(
-        self: Self, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN, max_retries: int | NotGiven = NOT_GIVEN
-    ) -> Self:
+    @overload
+    def _call(
+        self,
+        operation: Operation,
+        *,
+        path: Mapping[str, object] = ...,
+        body: object = ...,
+        parse: Callable[[Any], T],
+        extra_headers: Mapping[str, str] | None = ...,
+        timeout: TimeoutTypes | Unset = ...,
+        max_retries: int | Unset = ...,
+    ) -> T: ...
+    @overload
+    def _call(
+        self,
+        operation: Operation,
+        *,
+        path: Mapping[str, object] = ...,
+        body: object = ...,
+        parse: None = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        timeout: TimeoutTypes | Unset = ...,
+        max_retries: int | Unset = ...,
+    ) -> None: ...
+    def _call(
+        self,
+        operation: Operation,
+        *,
+        path: Mapping[str, object] = {},  # never mutated
+        body: object = None,
+        parse: Callable[[Any], T] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: TimeoutTypes | Unset = UNSET,
+        max_retries: int | Unset = UNSET,
+    ) -> T | None:
+        """Send one operation of the spec and parse its answer; a non-2xx raises its ``APIError``."""
+        response = self.request(
+            operation.host,
+            method=operation.method,
+            url=path_for(operation.path, path),
+            json=body,
+            headers=extra_headers,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+        return _finish(operation, response, parse)
+
+    def with_options(self: Self, *, timeout: TimeoutTypes | Unset = UNSET, max_retries: int | Unset = UNSET) -> Self:
         """A copy with other per-call settings, sharing this client's connections."""
         return self._copy_options(object.__new__(type(self)), timeout, max_retries)
 
@@ -230,15 +277,64 @@ class AsyncAPIClient(_BaseClient):
         url: str,
         json: Any = None,
         params: Any = None,
-        headers: dict[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: TimeoutTypes | Unset = UNSET,
+        max_retries: int | Unset = UNSET,
     ) -> httpx.Response:
         """Send one API request (signed, retried when safe); return the final response, any status."""
-        request = self._build_request(self._http, host, method, url, json=json, params=params, headers=headers)
-        return await asend(self._http, request, max_retries=self.max_retries, auth=self._auth)
+        request = self._build_request(
+            self._http, host, method, url, json=json, params=params, headers=headers, timeout=timeout
+        )
+        return await asend(self._http, request, max_retries=self._retries(max_retries), auth=self._auth)
 
-    def with_options(
-        self: Self, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN, max_retries: int | NotGiven = NOT_GIVEN
-    ) -> Self:
+    @overload
+    async def _call(
+        self,
+        operation: Operation,
+        *,
+        path: Mapping[str, object] = ...,
+        body: object = ...,
+        parse: Callable[[Any], T],
+        extra_headers: Mapping[str, str] | None = ...,
+        timeout: TimeoutTypes | Unset = ...,
+        max_retries: int | Unset = ...,
+    ) -> T: ...
+    @overload
+    async def _call(
+        self,
+        operation: Operation,
+        *,
+        path: Mapping[str, object] = ...,
+        body: object = ...,
+        parse: None = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        timeout: TimeoutTypes | Unset = ...,
+        max_retries: int | Unset = ...,
+    ) -> None: ...
+    async def _call(
+        self,
+        operation: Operation,
+        *,
+        path: Mapping[str, object] = {},  # never mutated
+        body: object = None,
+        parse: Callable[[Any], T] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: TimeoutTypes | Unset = UNSET,
+        max_retries: int | Unset = UNSET,
+    ) -> T | None:
+        """Send one operation of the spec and parse its answer; a non-2xx raises its ``APIError``."""
+        response = await self.request(
+            operation.host,
+            method=operation.method,
+            url=path_for(operation.path, path),
+            json=body,
+            headers=extra_headers,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+        return _finish(operation, response, parse)
+
+    def with_options(self: Self, *, timeout: TimeoutTypes | Unset = UNSET, max_retries: int | Unset = UNSET) -> Self:
         """A copy with other per-call settings, sharing this client's connections."""
         return self._copy_options(object.__new__(type(self)), timeout, max_retries)
 
@@ -251,3 +347,13 @@ class AsyncAPIClient(_BaseClient):
 
     async def __aexit__(self, *args: object) -> None:
         await self.close()
+
+
+def _timeout(timeout: TimeoutTypes) -> httpx.Timeout:
+    return timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+
+
+def _finish(operation: Operation, response: httpx.Response, parse: Callable[[Any], T] | None) -> T | None:
+    record_response(response)
+    raise_for_status(response)
+    return None if parse is None else parse_body(response, parse, operation.id)
