@@ -290,7 +290,7 @@ class ContinueActionParam(TypedDict, total=False):
     """Lets the call go on as it was set up.
 
     Keys:
-        record: Legacy switch from the seed's start-recording example; prefer the
+        record: Legacy switch from the v1 reference's start-recording example; prefer the
             `startRecording` instruction.
     """
 
@@ -345,7 +345,7 @@ IdentityTypeParam: TypeAlias = 'Literal["number", "Number", "username", "Usernam
 """What kind of endpoint `endpoint` is. Sinch documents both lower-case and capitalised spellings of `number` and `username`; both are accepted."""
 
 LocaleParam: TypeAlias = 'Literal["en-US", "en-AU", "en-CA", "en-GB", "en-IN", "es-ES", "es-MX", "es-CA", "fr-FR", "fr-CA", "ja-JP", "ko-KR", "pt-BR", "pt-PT", "zh-CN", "zh-HK", "zh-TW", "da-DK", "de-DE", "fi-FI", "it-IT", "nb-NO", "nl-NL", "pl-PL", "ru-RU", "sv-SE", "en-NZ", "en-ZA", "en-GB-WLS", "es-US", "cy-GB", "hi-IN", "is-IS", "ro-RO", "tr-TR", "arb", "cmn-CN"] | Locale'
-"""Locales Sinch documents for text-to-speech. `es-CA` is the seed's code for Catalan; the seed's `zn-CN` is a typo for `zh-CN` (see DECISIONS.md). Sinch adds voices over time."""
+"""Locales Sinch documents for text-to-speech. `es-CA` is the v1 reference's code for Catalan; its `zn-CN` is a typo for `zh-CN`. Sinch adds voices over time."""
 
 LocaleOrVoiceParam: TypeAlias = "LocaleParam | str"
 """Language or voice for text-to-speech: a locale (`en-US`), a locale and gender (`en- US/female`) or a voice name (`Joanna`); Sinch compares them without regard to case. Any string is accepted; `Locale` lists the documented locales."""

@@ -19,8 +19,8 @@ class ContinueAction:
 
     Attributes:
         name (Literal['continue']):  Default: 'continue'.
-        record (bool | Unset): Legacy switch from the seed's start-recording example; prefer the `startRecording`
-            instruction.
+        record (bool | Unset): Legacy switch from the v1 reference's start-recording example; prefer the
+            `startRecording` instruction.
     """
 
     name: Literal["continue"] = "continue"

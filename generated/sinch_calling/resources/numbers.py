@@ -107,7 +107,7 @@ class Numbers:
 
         Removes one number's capability from an application. Without `applicationkey` the number is
         removed from the application that signed the request. Sinch's reference spells the key
-        `applicationkey`; the seed's example `applicationKey` is accepted too.
+        `applicationkey`; the v1 reference's example spelling `applicationKey` is accepted too.
 
         Args:
             number: A phone number in E.164 format, with a leading plus.
@@ -240,7 +240,7 @@ class AsyncNumbers:
 
         Removes one number's capability from an application. Without `applicationkey` the number is
         removed from the application that signed the request. Sinch's reference spells the key
-        `applicationkey`; the seed's example `applicationKey` is accepted too.
+        `applicationkey`; the v1 reference's example spelling `applicationKey` is accepted too.
 
         Args:
             number: A phone number in E.164 format, with a leading plus.
