@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import pprint
 import shutil
 import subprocess
 import sys
@@ -57,7 +58,7 @@ GENERATED_HEADER = (
 )
 
 
-HAND_WRITTEN = ("_runtime",)  # folders of the package the generator never writes
+HAND_WRITTEN = ("_runtime", "cli")  # folders of the package the generator never writes
 
 
 def _runtime_regions() -> tuple[str, ...]:
@@ -221,6 +222,7 @@ def template_helpers(spec: dict[str, Any], openapi: GeneratorData) -> dict[str, 
         "sinch_aliases": aliases,
         "sinch_svaml_documents": svaml_documents,
         "sinch_reachable_classes": reachable_classes,
+        "sinch_spec": spec,
         "sinch_surface": surface.build(spec, schema_classes(spec, openapi), success_types(spec, openapi)),
     }
 
@@ -304,6 +306,15 @@ def render_surface(project: Project, package: Path) -> None:
         definitions=definitions, model_imports=[line.replace("from ..", "from .") for line in model_imports]
     )
     (package / "params.py").write_text(rendered, encoding="utf-8")
+    table = surface.command_table(project.env.globals["sinch_spec"], found)
+    (package / "_commands.py").write_text(
+        '"""The command line\'s table: one command per client method, and the events it can trigger."""\n\n'
+        "from typing import Any\n\n"
+        f"COMMANDS: list[dict[str, Any]] = {pprint.pformat(table['commands'], sort_dicts=False, width=110)}\n\n"
+        f"GROUPS: dict[str, str] = {pprint.pformat(table['groups'], sort_dicts=False, width=110)}\n\n"
+        f"EVENTS: dict[str, dict[str, Any]] = {pprint.pformat(table['events'], sort_dicts=False, width=110)}\n",
+        encoding="utf-8",
+    )
 
 
 def ship_spec(package: Path, spec_path: Path) -> None:

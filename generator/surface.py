@@ -200,6 +200,7 @@ class Param:
     description: str
     where: str  # "path" or "body"
     from_client: bool = False
+    schema: dict[str, Any] = field(default_factory=dict)  # the spec's schema of the value
 
     @property
     def positional(self) -> bool:
@@ -312,6 +313,7 @@ def build(spec: dict[str, Any], classes: dict[str, tuple[str, str]], success: di
                         description=str(parameter.get("description", "")),
                         where="path",
                         from_client=name in entry.get("from_client", []),
+                        schema=parameter["schema"],
                     )
                 )
             owner.operations[constant] = (operation_id, verb, python_path, operation["x-sinch-host"])
@@ -382,7 +384,15 @@ def _body(
             continue
         python = rename.get(wire, python_name(wire))
         params.append(
-            Param(python, wire, types.annotation(prop, name, wire), wire in required, types.description(prop), "body")
+            Param(
+                python,
+                wire,
+                types.annotation(prop, name, wire),
+                wire in required,
+                types.description(prop),
+                "body",
+                schema=prop,
+            )
         )
         fields.append(f'"{wire}": {python}')
     expression = "request_body({" + ", ".join(fields) + "}, extra_body)"
@@ -409,3 +419,81 @@ def _docstring(summary: str, description: str, params: list[Param], returns: str
     if returns != "None":
         lines += ["", "Returns:", f"    {returns}"]
     return lines
+
+
+# ---------------------------------------------------------------- the command line's table
+
+EVENT_SCHEMAS = {"ice": "IceEvent", "ace": "AceEvent", "dice": "DiceEvent", "pie": "PieEvent", "notify": "NotifyEvent"}
+
+
+def cli_kind(schemas: dict[str, Any], schema: dict[str, Any]) -> tuple[str, list[Any]]:
+    """How the command line reads a value of `schema`: (kind, choices).
+
+    Kinds: str, int, float, bool, list (of strings), identity (a phone number or JSON), json.
+    """
+    name = _ref_name(schema)
+    if name is not None:
+        target = schemas[name]
+        if name == "Identity":
+            return "identity", []
+        if "enum" in target:
+            return "choice", list(target["enum"])
+        if "anyOf" in target or "oneOf" in target:
+            members = [cli_kind(schemas, member)[0] for member in target.get("anyOf", []) + target.get("oneOf", [])]
+            return ("str", []) if "str" in members else ("json", [])
+        if "properties" in target or target.get("type") == "object":
+            return "json", []
+        return cli_kind(schemas, target)
+    if "enum" in schema:
+        return "choice", list(schema["enum"])
+    types = schema.get("type", "object")
+    if isinstance(types, list):
+        return "str", []
+    if types == "array":
+        item = cli_kind(schemas, schema.get("items", {}))[0]
+        return ("list", []) if item in ("str", "choice") else ("json", [])
+    return {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}.get(types, "json"), []
+
+
+def command_table(spec: dict[str, Any], found: Surface) -> dict[str, Any]:
+    """What `sinch-calling` offers, as plain data: one command per method, one per event to trigger."""
+    schemas = spec["components"]["schemas"]
+    commands = []
+    groups = {}
+
+    def visit(resource: Resource, prefix: tuple[str, ...]) -> None:
+        path = (*prefix, resource.attribute)
+        groups[" ".join(path)] = resource.description
+        for method in resource.methods:
+            options = []
+            for param in method.params:
+                kind, choices = cli_kind(schemas, param.schema)
+                options.append(
+                    {
+                        "name": param.python,
+                        "wire": param.wire,
+                        "where": param.where,
+                        "kind": kind,
+                        "choices": choices,
+                        "required": param.required and not param.from_client,
+                        "help": " ".join(wrap(param.description or param.wire, 10_000)),
+                    }
+                )
+            summary = method.docstring[0] if method.docstring else method.name
+            commands.append({"path": [*path, method.name], "summary": summary, "options": options})
+        for child in resource.children:
+            visit(child, path)
+
+    for resource in found.resources:
+        visit(resource, ())
+    events = {}
+    for event, name in EVENT_SCHEMAS.items():
+        fields = []
+        for wire, prop in schemas[name].get("properties", {}).items():
+            if wire == "event":
+                continue
+            kind, choices = cli_kind(schemas, prop)
+            fields.append({"wire": wire, "kind": kind, "choices": choices, "help": found.types.description(prop)})
+        answer = {"ice": "IceResponse", "ace": "AceResponse", "pie": "PieResponse"}.get(event)
+        events[event] = {"schema": name, "answer": answer, "fields": fields}
+    return {"commands": commands, "groups": groups, "events": events}
