@@ -70,7 +70,7 @@ $(GENERATED_STAMP): $(GENERATOR_INPUTS) | $(VENV_STAMP)
 check-generated: $(VENV_STAMP)
 	@tmp=$$(mktemp -d) && \
 	$(PY) generator/generate.py --spec $(SPEC) --out $$tmp/sinch_calling >/dev/null && \
-	if diff -ru --exclude=__pycache__ --exclude=_runtime --exclude=cli $(PACKAGE_DIR) $$tmp/sinch_calling; then \
+	if diff -ru --exclude=__pycache__ --exclude=_runtime --exclude=cli --exclude=frameworks $(PACKAGE_DIR) $$tmp/sinch_calling; then \
 		echo "generated/ matches spec/ and generator/"; rm -rf $$tmp; \
 	else \
 		echo "generated/ differs from what the spec and templates produce: run 'make generate' and commit." >&2; \

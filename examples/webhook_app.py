@@ -30,18 +30,8 @@ import sys
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sinch_calling.callbacks import (
-    DEFAULT_MAX_AGE,
-    AceEvent,
-    CallbackEvent,
-    CallbackParseError,
-    CallbackVerificationError,
-    IceEvent,
-    PieEvent,
-    UnknownEventError,
-    parse_event,
-    verify_callback,
-)
+from sinch_calling.callbacks import DEFAULT_MAX_AGE, AceEvent, CallbackEvent, IceEvent, PieEvent
+from sinch_calling.frameworks.starlette import sinch_callback
 from sinch_calling.models import MenuResultType
 from sinch_calling.svaml import (
     AceResponse,
@@ -55,12 +45,9 @@ from sinch_calling.svaml import (
     PieResponse,
     RunMenuAction,
     SayInstruction,
-    to_json,
 )
 from sinch_calling.types import Unset
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import Route
 
 logger = logging.getLogger("webhook_app")
@@ -158,14 +145,6 @@ def answer(event: CallbackEvent, settings: Settings) -> SvamlAnswer | None:
     return None
 
 
-def _request_path(request: Request) -> str:
-    """The path exactly as received (still percent-encoded), which is what Sinch signed."""
-    raw_path = request.scope.get("raw_path")
-    if isinstance(raw_path, bytes):
-        return raw_path.decode("latin-1")
-    return request.url.path
-
-
 def create_app(
     application_key: str,
     application_secret: str,
@@ -175,38 +154,19 @@ def create_app(
     operator_number: str = DEFAULT_OPERATOR_NUMBER,
     max_age: timedelta | None = DEFAULT_MAX_AGE,
 ) -> Starlette:
-    """The backend as an ASGI app, serving ``POST /sinch/callback``."""
+    """The backend as an ASGI app, serving ``POST /sinch/callback``.
+
+    ``sinch_callback`` verifies each request (401 if it fails), parses it (400 for a body that is
+    not an event, an empty 200 for an event newer than this client) and answers with the SVAML.
+    """
     settings = Settings(application_key, application_secret, conference_id, connect_number, operator_number, max_age)
-
-    async def callback(request: Request) -> Response:
-        body = await request.body()
-        try:
-            verify_callback(
-                request.method,
-                _request_path(request),
-                request.headers,
-                body,
-                settings.application_key,
-                settings.application_secret,
-                max_age=settings.max_age,
-            )
-        except CallbackVerificationError as exc:
-            logger.warning("refused a callback: %s", exc)
-            return Response(status_code=401, headers={"WWW-Authenticate": "Application"})
-        try:
-            event = parse_event(body)
-        except UnknownEventError as exc:
-            logger.info("acknowledged an event this client does not know: %s", exc)
-            return Response(status_code=200)
-        except CallbackParseError as exc:
-            logger.warning("refused a callback body: %s", exc)
-            return Response(status_code=400)
-        svaml = answer(event, settings)
-        if svaml is None:
-            return Response(status_code=200)
-        return Response(to_json(svaml), media_type="application/json")
-
-    return Starlette(routes=[Route(CALLBACK_PATH, callback, methods=["POST"])])
+    endpoint = sinch_callback(
+        lambda event: answer(event, settings),
+        application_key=application_key,
+        application_secret=application_secret,
+        max_age=max_age,
+    )
+    return Starlette(routes=[Route(CALLBACK_PATH, endpoint, methods=["POST"])])
 
 
 def app_from_env() -> Starlette:

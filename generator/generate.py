@@ -58,7 +58,7 @@ GENERATED_HEADER = (
 )
 
 
-HAND_WRITTEN = ("_runtime", "cli")  # folders of the package the generator never writes
+HAND_WRITTEN = ("_runtime", "cli", "frameworks")  # folders of the package the generator never writes
 
 
 def _runtime_regions() -> tuple[str, ...]:
