@@ -9,26 +9,13 @@ greeted and put into one conference; a callback that fails verification gets 401
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
-import django
-from django.conf import settings
-
 CONFERENCE_ID = "myConference"
 RECEIVED: list[Any] = []  # what the app was sent, for the tests
-
-
-def configure() -> None:
-    if not settings.configured:
-        settings.configure(
-            DEBUG=False,
-            ALLOWED_HOSTS=["127.0.0.1", "localhost"],
-            ROOT_URLCONF=__name__,
-            SECRET_KEY="only-for-this-example",  # Django's own, unrelated to Sinch
-            MIDDLEWARE=["django.middleware.common.CommonMiddleware"],
-        )
-        django.setup()
+urlpatterns: list[Any] = []  # filled by configure(): Django reads it from this module (ROOT_URLCONF)
 
 
 def answer(event: Any) -> Any:
@@ -44,25 +31,36 @@ def answer(event: Any) -> Any:
     return None  # DiCE, PIE, Notify: nothing to say
 
 
-def urls() -> list[Any]:
+def configure(application_key: str | None = None, application_secret: str | None = None) -> None:
+    """Django's settings for this one-file project, and the callback route."""
+    import django
+    from django.conf import settings
     from django.urls import path
     from sinch_calling.frameworks.django import sinch_callback
 
-    return [path("sinch/callback", sinch_callback(answer))]
+    if not settings.configured:
+        settings.configure(
+            DEBUG=False,
+            ALLOWED_HOSTS=["127.0.0.1", "localhost"],
+            ROOT_URLCONF=__name__,
+            SECRET_KEY="only-for-this-example",  # Django's own, unrelated to Sinch
+            MIDDLEWARE=["django.middleware.common.CommonMiddleware"],
+        )
+        django.setup()
+    view = sinch_callback(answer, application_key=application_key, application_secret=application_secret)
+    urlpatterns[:] = [path("sinch/callback", view)]
 
 
-configure()
-urlpatterns = urls()
-
-
-def application() -> Any:
-    """The WSGI application."""
+def application(application_key: str | None = None, application_secret: str | None = None) -> Any:
+    """The WSGI application (the key and secret default to the environment)."""
     from django.core.wsgi import get_wsgi_application
 
+    configure(application_key, application_secret)
     return get_wsgi_application()
 
 
 if __name__ == "__main__":
     from django.core.management import execute_from_command_line
 
+    configure(os.environ.get("SINCH_APPLICATION_KEY"), os.environ.get("SINCH_APPLICATION_SECRET"))
     execute_from_command_line(sys.argv)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-import os
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -59,11 +58,9 @@ def flask_app() -> tuple[Any, list[Any], bool]:
 
 
 def django_app() -> tuple[Any, list[Any], bool]:
-    os.environ.setdefault("SINCH_APPLICATION_KEY", KEY)  # the Django example reads the environment
-    os.environ.setdefault("SINCH_APPLICATION_SECRET", SECRET)
     from examples import django_app as module
 
-    return module.application(), module.RECEIVED, True
+    return module.application(KEY, SECRET), module.RECEIVED, True
 
 
 APPS = {"fastapi": fastapi_app, "flask": flask_app, "django": django_app}
