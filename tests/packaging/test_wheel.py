@@ -176,3 +176,32 @@ def test_readme_quickstart_runs_against_the_installed_server(fresh_venv: Path, s
     else:
         call_id, participants = done.stdout.split()
         assert re.fullmatch(r"[0-9a-f]{32}", call_id) and participants == "0"  # still ringing
+
+
+def test_readme_testing_module_passes_in_an_empty_project(fresh_venv: Path, tmp_path: Path) -> None:
+    """The README's "Testing your app" module, copied into a new project: only the package and pytest."""
+    readme = (ROOT / "README.md").read_text()
+    match = re.search(r"<!-- testing -->\n```python\n(.*?)```", readme, flags=re.DOTALL)
+    assert match, "README has no testing block"
+    python = fresh_venv / "bin" / "python"
+    pytest_pin = next(
+        line for line in (ROOT / "requirements-dev.txt").read_text().splitlines() if line.startswith("pytest==")
+    )
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", pytest_pin],
+        check=True,
+        capture_output=True,
+    )
+    project = tmp_path / "project"
+    (project / "tests").mkdir(parents=True)
+    (project / "tests" / "test_calls.py").write_text(match.group(1))
+    done = subprocess.run(
+        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={name: value for name, value in os.environ.items() if name not in ("PYTHONPATH",)},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 passed" in done.stdout
