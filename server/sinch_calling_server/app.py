@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -13,7 +14,7 @@ from .callflow import CallFlow
 from .delivery import ANY_HOST, DEFAULT_TIMEOUT, LOOPBACK, CallbackDispatcher, JobQueue, SimulatedClock
 from .pipeline import DEFAULT_MAX_BODY, Backend, Pipeline
 from .simulation import Simulation, load_fixtures
-from .spec import compile_spec, load_spec
+from .spec import CompiledSpec, compile_spec, load_spec
 from .store import Store, open_store
 
 __all__ = ["Mode", "create_app"]
@@ -84,7 +85,7 @@ def create_app(
     callback_hosts: the hosts callbacks may be sent to: names, addresses, ``"loopback"`` or ``"*"``;
         default loopback only (any host when a ``callback_transport`` stands in for the network).
     """
-    compiled = compile_spec(load_spec(spec))
+    compiled = _compiled(spec) if spec is None or isinstance(spec, (str, Path)) else compile_spec(load_spec(spec))
     now = clock or time.time
     simulated = SimulatedClock(now)  # the simulation's time; /_sinch/advance moves it forward
     the_store = store if store is not None else open_store(state)
@@ -151,6 +152,15 @@ def create_app(
     )
     jobs.refresh()  # jobs a --state file kept
     return app
+
+
+@functools.lru_cache(maxsize=4)
+def _compiled(spec: str | Path | None) -> CompiledSpec:
+    """A spec file compiled once per process: read-only, so every application can share it.
+
+    Compiling takes about half a second; a test suite builds an application per test.
+    """
+    return compile_spec(load_spec(spec))
 
 
 def _callback_hosts(hosts: Iterable[str] | None, transport: Any) -> frozenset[str]:
