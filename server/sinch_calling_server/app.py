@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+import httpx
+
 from .auth import DEFAULT_MAX_SKEW, Application, Authenticator, demo_application
 from .callflow import CallFlow
 from .delivery import ANY_HOST, DEFAULT_TIMEOUT, LOOPBACK, CallbackDispatcher, JobQueue, SimulatedClock
@@ -76,7 +78,8 @@ def create_app(
         the spec's webhook schemas.
     callback_timeout: seconds a callback URL has to answer before the fallback URL is tried.
     test_controls: enable ``POST /_sinch/advance?seconds=N`` (move the simulation's clock
-        forward and deliver everything due) and ``GET``/``DELETE /_sinch/deliveries``, for callers
+        forward and deliver everything due), ``GET``/``DELETE /_sinch/deliveries`` and
+        ``/_sinch/faults`` (fault injection, ``faults.py``; also ``app.faults``), for callers
         with an application's credentials; without it every ``/_sinch/...`` path is a 404.
         ``app.callbacks.advance()`` works regardless.
     deliver_in_background: poll for due callbacks in a background task; default: on with the
@@ -131,6 +134,12 @@ def create_app(
         on_shutdown=the_store.close,
     )
     app.demo_application = demo
+    delivery_transport = callback_transport
+    if test_controls:
+        from .faults import Faults, FaultyTransport
+
+        app.faults = Faults(compiled.operations, {a.key: a.secret for a in apps})
+        delivery_transport = FaultyTransport(callback_transport or httpx.AsyncHTTPTransport(), app.faults)
     jobs = JobQueue(the_store)
     flow = None
     if simulation is not None:
@@ -147,7 +156,7 @@ def create_app(
         background=clock is None if deliver_in_background is None else deliver_in_background,
         schemas=compiled.schemas,
         violations=app.violations if validate_responses else None,
-        transport=callback_transport,
+        transport=delivery_transport,
         allowed_hosts=_callback_hosts(callback_hosts, callback_transport),
     )
     jobs.refresh()  # jobs a --state file kept

@@ -29,6 +29,7 @@ from .spec import CompiledSpec, Operation, Parameter, is_json_media_type
 
 if TYPE_CHECKING:
     from .delivery import CallbackDispatcher
+    from .faults import Faults
 
 __all__ = ["Backend", "Pipeline", "Reply", "Request", "ResponseViolation", "check_reply"]
 
@@ -105,6 +106,7 @@ class Pipeline:
         self.demo_application: Application | None = None  # set when no credentials were configured
         # Callback delivery and its /_sinch/... endpoints (delivery.py), when create_app wires them.
         self.callbacks: CallbackDispatcher | None = None
+        self.faults: Faults | None = None  # with test controls: chosen failures (faults.py)
 
     def close(self) -> None:
         """Release the store (the ASGI lifespan shutdown does this too)."""
@@ -135,6 +137,11 @@ class Pipeline:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         method: str = scope["method"]
+        if self.faults is not None:
+            found = self.spec.match(scope["path"])
+            operation = found[0].get(method) if found else None
+            if await self.faults.intercept(scope, receive, send, operation.operation_id if operation else None):
+                return
         try:
             reply = await self._process(scope, receive, method)
         except ApiError as exc:

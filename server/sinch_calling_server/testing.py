@@ -48,7 +48,8 @@ class Credentials:
 
 
 class ManualClock:
-    """Epoch seconds that move only when the test says so: multi-minute flows run in milliseconds."""
+    """Epoch seconds that move only when told: the server's clock (its simulation moves on its own
+    with ``advance``), so that nothing in a test depends on how fast the machine is."""
 
     def __init__(self, start: float | None = None) -> None:
         self.now = time.time() if start is None else start
@@ -114,17 +115,25 @@ class RecordedServer:
     app: Any
 
     @property
+    def faults(self) -> Any:
+        """Fault injection (``sinch_calling_server.faults.Faults``): ``faults.add("getCallResult", status=503)``."""
+        return self.app.faults
+
+    @property
     def url(self) -> str:
         """The server's origin (``http://127.0.0.1:PORT``), for the ``/_sinch/`` test controls."""
         return self.base_url.removesuffix("/v1")
 
     def advance(self, seconds: float = 0) -> list[dict[str, Any]]:
-        """Move the clock forward, deliver every callback due; the delivery records, in order."""
+        """Move the simulation forward, deliver every callback due; the delivery records, in order.
+
+        Only the simulated calls move: requests are still signed and judged by the wall clock, and
+        callbacks carry a fresh ``x-timestamp``, so your app's freshness check passes.
+        """
         import httpx
 
-        self.clock.advance(seconds)
         auth = httpx.BasicAuth(self.credentials.application_key, self.credentials.application_secret)
-        response = httpx.post(f"{self.url}/_sinch/advance", auth=auth, timeout=30)
+        response = httpx.post(f"{self.url}/_sinch/advance", params={"seconds": seconds}, auth=auth, timeout=30)
         response.raise_for_status()
         return list(response.json()["deliveries"])
 
@@ -167,9 +176,7 @@ def _new_app(credentials: Credentials, clock: ManualClock) -> Any:
         raise pytest.UsageError(f"{hint} ({exc})") from None
     return create_app(
         applications={credentials.application_key: credentials.application_secret},
-        clock=clock,
-        # the clients sign with the wall clock, the server's clock is the test's: no skew check
-        max_skew=float("inf"),
+        clock=clock,  # frozen: the simulation moves only with advance(); signatures stay fresh
         test_controls=True,
         callback_hosts=["loopback"],
     )
