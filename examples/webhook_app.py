@@ -11,7 +11,8 @@ settings: ``SINCH_CONFERENCE_ID`` (the conference ACE and the menu connect to),
 
 What it answers:
 
-- ICE (a call to one of your numbers): a spoken greeting, then ``connectPstn`` to a number.
+- ICE (a call to one of your numbers): a spoken greeting, then ``connectPstn`` to a number; with
+  ``menu_on_ice`` (``SINCH_MENU_ON_ICE=1``), the greeting and ``main_menu()`` instead.
 - ACE (a callout was answered): ``connectConf`` into the conference.
 - PIE (the caller's choice in ``main_menu()``, e.g. from a custom callout whose ICE answer is
   ``to_json(Svaml(action=main_menu()))``): 1 joins the conference, 2 calls the operator, a
@@ -71,6 +72,7 @@ class Settings:
     connect_number: str = DEFAULT_CONNECT_NUMBER
     operator_number: str = DEFAULT_OPERATOR_NUMBER
     max_age: timedelta | None = DEFAULT_MAX_AGE
+    menu_on_ice: bool = False
 
 
 def say(text: str) -> SayInstruction:
@@ -101,7 +103,9 @@ def main_menu() -> RunMenuAction:
 
 
 def answer_ice(event: IceEvent, settings: Settings) -> IceResponse:
-    """Greet the caller, then put the call through, showing the caller's number if known."""
+    """Greet the caller, then put the call through (or, with ``menu_on_ice``, offer the menu)."""
+    if settings.menu_on_ice:
+        return IceResponse(instructions=[say("Welcome!")], action=main_menu())
     action = ConnectPstnAction(name="connectPstn", number=settings.connect_number, locale=LOCALE)
     if not isinstance(event.cli, Unset):
         action.cli = event.cli
@@ -153,13 +157,16 @@ def create_app(
     connect_number: str = DEFAULT_CONNECT_NUMBER,
     operator_number: str = DEFAULT_OPERATOR_NUMBER,
     max_age: timedelta | None = DEFAULT_MAX_AGE,
+    menu_on_ice: bool = False,
 ) -> Starlette:
     """The backend as an ASGI app, serving ``POST /sinch/callback``.
 
     ``sinch_callback`` verifies each request (401 if it fails), parses it (400 for a body that is
     not an event, an empty 200 for an event newer than this client) and answers with the SVAML.
     """
-    settings = Settings(application_key, application_secret, conference_id, connect_number, operator_number, max_age)
+    settings = Settings(
+        application_key, application_secret, conference_id, connect_number, operator_number, max_age, menu_on_ice
+    )
     endpoint = sinch_callback(
         lambda event: answer(event, settings),
         application_key=application_key,
@@ -181,6 +188,7 @@ def app_from_env() -> Starlette:
         conference_id=os.environ.get("SINCH_CONFERENCE_ID", DEFAULT_CONFERENCE_ID),
         connect_number=os.environ.get("SINCH_CONNECT_NUMBER", DEFAULT_CONNECT_NUMBER),
         operator_number=os.environ.get("SINCH_OPERATOR_NUMBER", DEFAULT_OPERATOR_NUMBER),
+        menu_on_ice=os.environ.get("SINCH_MENU_ON_ICE") == "1",
     )
 
 

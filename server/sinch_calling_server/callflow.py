@@ -62,11 +62,14 @@ class Outgoing:
     app_key: str
 
 
-def simulate_menu(action: Mapping[str, Any]) -> dict[str, Any]:
-    """The caller's simulated input to a ``runMenu``: the first option of each menu, pressed.
+def simulate_menu(action: Mapping[str, Any], presses: list[str | None] | None = None) -> dict[str, Any]:
+    """The caller's input to a ``runMenu``: scripted key presses, or else the first option pressed.
 
-    ``menu(id)`` options are followed; ``return(value)`` ends the menu with that value. A menu
-    without options times out; a missing menu or a loop is an error.
+    ``presses`` (a scripted caller's) are consumed from the front, one per menu visited: a key
+    (``"1"``, ``"#"``) picks the option with that ``dtmf``, ``None`` is silence (a timeout), and a
+    key no option has is invalid input. Without a script, the first option of each menu is
+    pressed. ``menu(id)`` options are followed; ``return(value)`` ends the menu with that value. A
+    menu without options times out; a missing menu or a loop is an error.
     """
     menus = {str(m.get("id")): m for m in action.get("menus") or [] if isinstance(m, Mapping)}
     current = str(action.get("mainMenu") or next(iter(menus), ""))
@@ -74,9 +77,18 @@ def simulate_menu(action: Mapping[str, Any]) -> dict[str, Any]:
     while current in menus and current not in seen:
         seen.add(current)
         options = [o for o in menus[current].get("options") or [] if isinstance(o, Mapping)]
-        if not options:
-            return {"type": "timeout", "menuId": current, "inputMethod": "dtmf"}
-        option = options[0]
+        if presses is None:
+            if not options:
+                return {"type": "timeout", "menuId": current, "inputMethod": "dtmf"}
+            option = options[0]
+        else:
+            press = presses.pop(0) if presses else None
+            if press is None:
+                return {"type": "timeout", "menuId": current, "inputMethod": "dtmf"}
+            chosen = [o for o in options if str(o.get("dtmf")) == press]
+            if not chosen:
+                return {"type": "invalidinput", "value": press, "menuId": current, "inputMethod": "dtmf"}
+            option = chosen[0]
         match = _OPTION.match(str(option.get("action", "")))
         if match is None:
             break
@@ -312,7 +324,12 @@ class CallFlow:
             return
         answered = call.get("answerAt")
         begins = max(at, float(answered)) if answered is not None else at
-        self.jobs.schedule(call["callId"], "pie", begins + self.menu_seconds, menuResult=simulate_menu(action), url=url)
+        script = call.get("script")
+        presses = script.setdefault("presses", []) if isinstance(script, dict) else None
+        result = simulate_menu(action, presses)
+        if presses is not None:
+            self.store.put("calls", call["callId"], call)  # the presses used up
+        self.jobs.schedule(call["callId"], "pie", begins + self.menu_seconds, menuResult=result, url=url)
 
     # -- events ----------------------------------------------------------------------
 

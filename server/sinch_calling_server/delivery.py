@@ -445,7 +445,35 @@ class CallbackDispatcher:
             except ValueError as exc:
                 raise ApiError(400, errors.ILLEGAL_PARAMETERS, f"Illegal parameter seconds: {exc}") from None
             return Reply(200, {"now": iso(self.clock()), "deliveries": records, "pending": self.jobs.pending()})
+        if route == "calls":
+            if method != "POST":
+                raise _not_allowed(method, "POST")
+            return Reply(200, {"callId": self._inbound_call(query)})
         raise ApiError(404, errors.NOT_FOUND, "Resource not found")
+
+    def _inbound_call(self, query: Mapping[str, str]) -> str:
+        """``POST /_sinch/calls?cli=+46...&to=+46...[&presses=1,,2][&hangupAfter=30][&applicationKey=K]``."""
+        if self.flow is None:
+            raise ApiError(404, errors.NOT_FOUND, "Resource not found")
+        for name in ("cli", "to"):
+            if not query.get(name):
+                raise ApiError(400, errors.MISSING_PARAMETER, f"Missing parameter: {name}")
+        keys = sorted(self.secrets)
+        key = query.get("applicationKey") or (keys[0] if len(keys) == 1 else "")
+        if key not in self.secrets:
+            raise ApiError(400, errors.ILLEGAL_PARAMETERS, "Illegal parameter applicationKey")
+        presses: list[str | None] | None = None
+        if "presses" in query:
+            presses = [press or None for press in query["presses"].split(",")]  # "" is silence
+        hangup_after = None
+        if query.get("hangupAfter"):
+            try:
+                hangup_after = float(query["hangupAfter"])
+            except ValueError:
+                raise ApiError(400, errors.ILLEGAL_PARAMETERS, "Illegal parameter hangupAfter") from None
+            if not 0 <= hangup_after <= 14400:
+                raise ApiError(400, errors.ILLEGAL_PARAMETERS, "Illegal parameter hangupAfter: 0 to 14400")
+        return self.flow.sim.inbound_call(key, query["cli"], query["to"], presses, hangup_after)
 
 
 def _not_allowed(method: str, allow: str) -> ApiError:

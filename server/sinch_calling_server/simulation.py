@@ -348,6 +348,48 @@ class Simulation:
             self.flow.start(call)
         return {"callId": call_id}
 
+    def inbound_call(
+        self,
+        application_key: str,
+        cli: str,
+        to: str,
+        presses: list[str | None] | None = None,
+        hangup_after: float | None = None,
+    ) -> str:
+        """A caller dials one of the application's numbers: the ICE goes to its callback URLs.
+
+        The app's SVAML answers drive the call (callflow.py): a ``runMenu`` is answered by the
+        scripted ``presses`` (a key, or ``None`` for silence), one per menu, and the caller hangs
+        up ``hangup_after`` seconds after dialling (else the call runs until its app ends it or
+        it reaches the longest duration). DiCE follows the end.
+        """
+        if self.flow is None or not self.flow.callback_targets(application_key):
+            raise ApiError(409, errors.INVALID_REQUEST, "Set the application's callback URLs first: the ICE goes there")
+        now = self.clock()
+        call_id = self.new_id()
+        call: Document = {
+            "callId": call_id,
+            "method": "inbound",
+            "from": {"type": "number", "endpoint": cli},
+            "to": {"type": "number", "endpoint": to},
+            "domain": "pstn",
+            "custom": None,
+            "createdAt": now,
+            "answerAt": now,  # Sinch answers an incoming call to play the app's SVAML
+            "plannedEnd": now + (hangup_after if hangup_after is not None else self.default_max_duration),
+            "end": None,
+            "rate": self._destination_rate({"type": "number", "endpoint": to}),
+            "conferenceId": None,
+            "applicationKey": application_key,
+            "script": {"presses": list(presses or [])},
+            "cb": {"ice": True, "pie": True, "dice": True},
+        }
+        if hangup_after is not None:
+            call["plannedReason"] = "CALLERHANGUP"
+        self.store.put("calls", call_id, call)
+        self.flow.start(call)
+        return call_id
+
     def call_state(self, call: Document, now: float) -> tuple[str, str, str, int, float | None]:
         """(status, result, reason, duration, ended_at) of a call at ``now``."""
         end = call.get("end")
@@ -362,7 +404,8 @@ class Simulation:
         planned = call.get("plannedEnd")
         if planned is not None and now >= planned:
             duration = int(planned - answer) if answer is not None else 0
-            return "FINAL", "ANSWERED", "CALLEEHANGUP", duration, float(planned)
+            # who ends a call at its planned end: the callee (a callout), or a scripted caller
+            return "FINAL", "ANSWERED", str(call.get("plannedReason", "CALLEEHANGUP")), duration, float(planned)
         if answer is not None and now >= answer:
             return "ONGOING", "ANSWERED", "N/A", int(now - answer), None
         return "ONGOING", "N/A", "N/A", 0, None

@@ -137,6 +137,33 @@ class RecordedServer:
         response.raise_for_status()
         return list(response.json()["deliveries"])
 
+    def inbound_call(
+        self,
+        cli: str,
+        to: str,
+        *,
+        presses: list[str | None] | None = None,
+        hangup_after: float | None = None,
+    ) -> str:
+        """A caller (``cli``) dials ``to``, one of your numbers: Sinch's ICE goes to your app.
+
+        ``presses`` script the caller's keys, one per ``runMenu`` your app plays (``None``: silence,
+        a timeout); ``hangup_after`` is when the caller hangs up (seconds after dialling). Nothing
+        is delivered until ``advance()``: the ICE is due at once, each PIE ``menu_seconds`` (2)
+        after its menu, the DiCE at the end. Returns the call id.
+        """
+        import httpx
+
+        params: dict[str, str] = {"cli": cli, "to": to, "applicationKey": self.credentials.application_key}
+        if presses is not None:
+            params["presses"] = ",".join(press or "" for press in presses)
+        if hangup_after is not None:
+            params["hangupAfter"] = f"{hangup_after:g}"
+        auth = httpx.BasicAuth(self.credentials.application_key, self.credentials.application_secret)
+        response = httpx.post(f"{self.url}/_sinch/calls", params=params, auth=auth, timeout=30)
+        response.raise_for_status()
+        return str(response.json()["callId"])
+
     @property
     def deliveries(self) -> list[dict[str, Any]]:
         """Every callback this server delivered (request, answer, status, timing)."""
