@@ -205,3 +205,66 @@ def test_readme_testing_module_passes_in_an_empty_project(fresh_venv: Path, tmp_
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 passed" in done.stdout
+
+
+IVR_TEST = """
+from webhook_app import CALLBACK_PATH, create_app
+import threading, time, uvicorn
+
+
+def test_inbound_ivr_flow(sinch_server, sinch_client, sinch_credentials):
+    app = create_app(sinch_credentials.application_key, sinch_credentials.application_secret, menu_on_ice=True)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.005)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        sinch_client.applications.callbacks.update(url={"primary": f"http://127.0.0.1:{port}{CALLBACK_PATH}"})
+        call_id = sinch_server.inbound_call("+46700000001", "+46812345678", presses=["1"], hangup_after=45)
+        (ice,) = sinch_server.advance(0)
+        assert ice["response"]["action"]["name"] == "runMenu"
+        (pie,) = sinch_server.advance(2)
+        assert pie["request"]["menuResult"]["value"] == "conference"
+        assert pie["response"]["action"]["name"] == "connectConf"
+        assert [p.id for p in sinch_client.conferences.get("myConference").participants] == [call_id]
+        (dice,) = sinch_server.advance(45)
+        assert dice["request"]["reason"] == "CALLERHANGUP"
+        assert sinch_client.calls.get(call_id).status == "FINAL"
+    finally:
+        server.should_exit = True
+"""
+
+
+def test_an_inbound_ivr_flow_runs_in_an_empty_project(fresh_venv: Path, tmp_path: Path) -> None:
+    """The fixtures drive ICE -> runMenu -> DTMF -> PIE -> connectConf -> DiCE against the example app."""
+    python = fresh_venv / "bin" / "python"
+    pins = {line.split("==")[0].lower(): line for line in (ROOT / "requirements-dev.txt").read_text().splitlines()}
+    subprocess.run(  # the project's own test tool and web framework
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            pins["pytest"],
+            "starlette",  # the project's own web framework: any its Python can run
+        ],
+        check=True,
+        capture_output=True,
+    )
+    project = tmp_path / "ivr-project"
+    project.mkdir()
+    shutil.copy(ROOT / "examples" / "webhook_app.py", project / "webhook_app.py")
+    (project / "test_ivr.py").write_text(IVR_TEST)
+    done = subprocess.run(
+        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--durations=0", "test_ivr.py"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={name: value for name, value in os.environ.items() if name != "PYTHONPATH"},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout
