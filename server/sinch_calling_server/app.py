@@ -9,8 +9,6 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import httpx
-
 from .auth import DEFAULT_MAX_SKEW, Application, Authenticator, demo_application
 from .callflow import CallFlow
 from .delivery import ANY_HOST, DEFAULT_TIMEOUT, LOOPBACK, CallbackDispatcher, JobQueue, SimulatedClock
@@ -139,7 +137,7 @@ def create_app(
         from .faults import Faults, FaultyTransport
 
         app.faults = Faults(compiled.operations, {a.key: a.secret for a in apps})
-        delivery_transport = FaultyTransport(callback_transport or httpx.AsyncHTTPTransport(), app.faults)
+        delivery_transport = FaultyTransport(callback_transport, app.faults)
     jobs = JobQueue(the_store)
     flow = None
     if simulation is not None:

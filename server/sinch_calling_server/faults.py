@@ -247,22 +247,29 @@ class Faults:
 
 
 class FaultyTransport(httpx.AsyncBaseTransport):
-    """The callback deliveries' transport, failing the deliveries ``faults`` says to fail."""
+    """The callback deliveries' transport, failing the deliveries ``faults`` says to fail.
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, faults: Faults) -> None:
+    Without an ``inner`` transport, the real one is made at the first delivery: making it loads
+    the system's certificates (about 20 ms), which a server that delivers nothing never needs.
+    """
+
+    def __init__(self, inner: httpx.AsyncBaseTransport | None, faults: Faults) -> None:
         self._inner = inner
         self._faults = faults
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         fault = self._faults.take_delivery()
         if fault is None:
+            if self._inner is None:
+                self._inner = httpx.AsyncHTTPTransport()
             return await self._inner.handle_async_request(request)
         if fault.kind == "timeout":
             raise httpx.ReadTimeout("injected fault: the app did not answer in time", request=request)
         return httpx.Response(500, request=request, content=b"injected fault")
 
     async def aclose(self) -> None:
-        await self._inner.aclose()
+        if self._inner is not None:
+            await self._inner.aclose()
 
 
 def _camel(values: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ deterministic: see data/calls.yaml for the lifecycle.
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import math
@@ -83,9 +84,17 @@ class Fixtures:
 
 def _read_yaml(directory: Path | None, name: str) -> dict[str, Any]:
     if directory is not None and (directory / name).is_file():
-        text = (directory / name).read_text(encoding="utf-8")
-    else:
-        text = (resources.files("sinch_calling_server") / "data" / name).read_text(encoding="utf-8")
+        return _parse_yaml((directory / name).read_text(encoding="utf-8"), name)
+    return copy.deepcopy(_packaged(name))  # a copy: the caller may change what it gets
+
+
+@functools.cache
+def _packaged(name: str) -> dict[str, Any]:
+    """A packaged data file, parsed once per process (a test suite builds many servers)."""
+    return _parse_yaml((resources.files("sinch_calling_server") / "data" / name).read_text(encoding="utf-8"), name)
+
+
+def _parse_yaml(text: str, name: str) -> dict[str, Any]:
     data = yaml.safe_load(text) or {}
     if not isinstance(data, dict):
         raise ValueError(f"fixture {name} must be a mapping")

@@ -25,8 +25,10 @@ server costs what building the application costs (the spec is compiled once per 
 from __future__ import annotations
 
 import base64
+import functools
 import secrets
 import socket
+import ssl
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -260,8 +262,16 @@ def sinch_server_session(_sinch_session_listener: _Listener, sinch_credentials: 
 @pytest.fixture
 def sinch_client(sinch_server: RecordedServer) -> Iterator[Any]:
     """A signed ``SinchClient`` bound to ``sinch_server``."""
-    with sinch_server.client() as client:
+    import httpx
+
+    # one TLS context for the session: making one loads the system's certificates (~20 ms a test)
+    with httpx.Client(verify=_tls_context()) as http, sinch_server.client(httpx_client=http) as client:
         yield client
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    return ssl.create_default_context()
 
 
 try:  # an async fixture needs an async runner; pytest-asyncio is the common one

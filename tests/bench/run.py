@@ -5,7 +5,8 @@
 1. generation: from scratch, and a no-op ``make generate``;
 2. client: SinchClient against raw httpx and against the old official SDK (sinch 1.1.4);
 3. import time: httpx, sinch_calling, sinch 1.1.4;
-4. server: our recorded server against Prism 5.16.0 and a bare ASGI app, under wrk.
+4. server: our recorded server against Prism 5.16.0 and a bare ASGI app, under wrk;
+5. fixtures: the pytest plugin's start-up beside Prism's, and an inbound IVR flow's wall time.
 
 Prints one table (each row: measurement, target, PASS/FAIL) and then the raw numbers. The
 exit code is 0 whether targets pass or fail; it is 1 only when the harness itself breaks
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import bench_client
+import bench_fixtures
 import bench_generation
 import bench_imports
 import bench_server
@@ -47,6 +49,7 @@ SECTIONS = [
     Section("client", "2 client", bench_client.measure),
     Section("imports", "3 import", bench_imports.measure),
     Section("server", "4 server", bench_server.measure),
+    Section("fixtures", "5 fixtures", bench_fixtures.measure),
 ]
 
 
