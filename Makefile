@@ -35,7 +35,8 @@ export REDOCLY_TELEMETRY := off
 export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
 
 .DEFAULT_GOAL := all
-.PHONY: all venv node lint lint-spec lint-python generate check-generated build compiled test test-compiled test-fast serve bench fuzz clean
+.PHONY: all venv node lint lint-spec lint-python generate check-generated build compiled test test-compiled test-fast serve bench fuzz clean \
+	lint-workflows check-breaking release-dry-run release
 
 all: venv lint-spec generate build
 
@@ -96,15 +97,37 @@ $(COMPILED_STAMP): $(GENERATED_STAMP) $(GENERATED_FILES) $(SERVER_SOURCES) hatch
 	$(PY) -m zipfile -e $(COMPILED_WHEEL_DIR)/*.whl $(COMPILED_DIR)
 	touch $@
 
+# ---------------------------------------------------------------- release
+# The spec and the generated package's Python API against the last release (spec/released/): each
+# change classified, and a failure unless the version bump and CHANGELOG.md say enough.
+check-breaking: $(GENERATED_STAMP) | $(VENV_STAMP)
+	$(PY) -m tools.check_breaking
+
+# dist/ uploaded to a local pypiserver, installed from it into a fresh venv, the README quickstart
+# run against the installed sinch-calling-server; prints the version decision. Publishes nothing.
+release-dry-run: build check-breaking
+	$(PY) -m tools.release dry-run dist
+
+# The same, then an upload to $$TWINE_REPOSITORY_URL (TWINE_USERNAME/TWINE_PASSWORD); refuses
+# without them before doing anything. CI publishes on v* tags with trusted publishing instead.
+release: $(VENV_STAMP)
+	$(PY) -m tools.release credentials
+	$(MAKE) release-dry-run
+	$(PY) -m tools.release publish dist
+
 # ---------------------------------------------------------------- quality
 lint-python: $(VENV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy --strict generated/sinch_calling server/sinch_calling_server tests/typing examples
+	$(BIN)/mypy --strict generated/sinch_calling server/sinch_calling_server tests/typing examples tools
 
-lint: lint-spec lint-python
+# The GitHub Actions workflows, with actionlint (a binary from a pinned PyPI wheel, see requirements-dev.txt).
+lint-workflows: $(VENV_STAMP)
+	$(BIN)/actionlint -color=false .github/workflows/*.yml
 
-test: $(VENV_STAMP) $(NODE_STAMP) lint check-generated
+lint: lint-spec lint-python lint-workflows
+
+test: $(VENV_STAMP) $(NODE_STAMP) lint check-generated check-breaking release-dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # The compiled build on its own (a C compiler and the Python headers needed): the server, runtime,

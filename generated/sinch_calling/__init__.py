@@ -8,7 +8,7 @@ placed = client.callouts.tts(destination={"type": "number", "endpoint": "+467000
 result = client.calls.get(placed.call_id)
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from ._runtime.exceptions import (
     APIConnectionError,

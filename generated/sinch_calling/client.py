@@ -49,7 +49,7 @@ class SinchClient(SyncAPIClient):
         httpx_client: httpx.Client | None = None,
     ) -> None:
         super().__init__(
-            version="0.1.0",
+            version="0.2.0",
             application_key=application_key,
             application_secret=application_secret,
             auth=auth,
@@ -125,7 +125,7 @@ class AsyncSinchClient(AsyncAPIClient):
         httpx_client: httpx.AsyncClient | None = None,
     ) -> None:
         super().__init__(
-            version="0.1.0",
+            version="0.2.0",
             application_key=application_key,
             application_secret=application_secret,
             auth=auth,
