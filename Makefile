@@ -36,7 +36,7 @@ export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
 
 .DEFAULT_GOAL := all
 .PHONY: all venv node lint lint-spec lint-python generate check-generated build compiled test test-compiled test-fast serve bench fuzz clean \
-	lint-workflows check-breaking release-dry-run release
+	lint-workflows check-breaking release-dry-run release docs chromium
 
 all: venv lint-spec generate build
 
@@ -127,7 +127,7 @@ lint-workflows: $(VENV_STAMP)
 
 lint: lint-spec lint-python lint-workflows
 
-test: $(VENV_STAMP) $(NODE_STAMP) lint check-generated check-breaking release-dry-run
+test: $(VENV_STAMP) $(NODE_STAMP) chromium lint check-generated check-breaking release-dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # The compiled build on its own (a C compiler and the Python headers needed): the server, runtime,
@@ -140,6 +140,17 @@ test-compiled: $(VENV_STAMP) $(COMPILED_STAMP)
 # Everything but the slow tests (live servers, subprocesses, fresh venvs).
 test-fast: $(VENV_STAMP)
 	$(BIN)/pytest -x -q -m "not slow" $(PYTEST_ARGS)
+
+# ---------------------------------------------------------------- docs
+# build/docs/: the guide (docs/*.md, rendered by docs/build.py) and the API reference (reference.html,
+# Redocly's build-docs over the spec). tests/docs runs the guide's examples and opens the site in Chromium.
+docs: $(VENV_STAMP) $(NODE_STAMP)
+	$(PY) docs/build.py --out build/docs
+
+# Debian's Chromium, for the docs' browser test: Playwright cannot download its own browsers where only
+# package registries are reachable, so the test points it at this one.
+chromium:
+	@command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
 # ---------------------------------------------------------------- server, benchmarks, fuzzing
 serve: $(VENV_STAMP)
