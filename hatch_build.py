@@ -30,10 +30,14 @@ COMPILER_TOOLS = ("mypy", "mypy_extensions", "setuptools")  # pinned in requirem
 # assembly, recordings, callback delivery) runs once or rarely and stays interpreted.
 COMPILED = (
     "generated/sinch_calling/_runtime/signing.py",
+    "generated/sinch_calling/_runtime/timestamps.py",
     "server/sinch_calling_server/auth.py",
     "server/sinch_calling_server/callflow.py",
+    "server/sinch_calling_server/calls.py",
+    "server/sinch_calling_server/clock.py",
     "server/sinch_calling_server/errors.py",
     "server/sinch_calling_server/jsonio.py",
+    "server/sinch_calling_server/messages.py",
     "server/sinch_calling_server/pipeline.py",
     "server/sinch_calling_server/simulation.py",
     "server/sinch_calling_server/spec.py",

@@ -1,10 +1,18 @@
-"""Helpers shared by every test folder: credentials, the spec, and a real HTTP server on loopback."""
+"""Helpers shared by every test folder: credentials, the spec, the one fake clock, and the one way
+to run a server: an ASGI app on loopback in a thread (``serve``), or the ``sinch-calling-server``
+command in a process (``ServerProcess``).
+"""
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import ctypes
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 import yaml
 from jsonschema import Draft202012Validator
@@ -50,19 +59,27 @@ SDK_GET_SIGNATURE = "nsrLDvP6KVD/dAxb3IfAncdwjPFJVWSrseEFOcZge+A="
 
 
 class Clock:
-    """A recorded server's clock that only the test moves (its calls ring, then are answered).
+    """Epoch seconds that move only when told: a recorded server's clock, or a signer's.
 
-    It starts at the real time, so that signatures made with it pass a max-age check.
+    ``now`` defaults to the real time, so that signatures made with it pass a max-age check.
+    With ``tick``, every reading is that many seconds later than the one before (each signature
+    then gets its own timestamp).
     """
 
-    def __init__(self) -> None:
-        self.now = time.time()
+    def __init__(self, now: float | None = None, *, tick: float = 0.0) -> None:
+        self.now = time.time() if now is None else now
+        self.tick = tick
 
     def __call__(self) -> float:
+        self.now += self.tick
         return self.now
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+    def datetime(self) -> datetime:
+        """The same reading as an aware UTC ``datetime`` (what ``ApplicationAuth(clock=...)`` takes)."""
+        return datetime.fromtimestamp(self(), timezone.utc)
 
 
 def free_port() -> int:
@@ -88,6 +105,93 @@ def serve(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+# What a server process needs on PYTHONPATH to import the same code as this test run (a bare
+# checkout adds to it: see tests/server/conftest.py).
+IMPORT_PATHS: list[str] = []
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([*IMPORT_PATHS, env.get("PYTHONPATH", "")]).strip(os.pathsep)
+    env.update(extra)
+    return env
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when pytest dies without running its finalizers (Linux only)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+class ServerProcess:
+    """``python -m sinch_calling_server ARGS`` on a loopback port, waited for until it answers.
+
+    It runs in its own process group (``kill`` and ``stop`` reach its workers too) and dies with
+    the test run. Use it as a context manager, or call ``stop``.
+    """
+
+    def __init__(
+        self, *args: str, port: int | None = None, env: dict[str, str] | None = None, timeout: float = 30.0
+    ) -> None:
+        self.port = port or free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        command = [sys.executable, "-m", "sinch_calling_server", "--port", str(self.port), "--spec", str(SPEC_PATH)]
+        self.process = subprocess.Popen(
+            [*command, *args],
+            env=env or subprocess_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+        try:
+            self._wait(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                output = self.process.stdout.read() if self.process.stdout else ""
+                raise RuntimeError(f"sinch-calling-server exited with {self.process.returncode}: {output}")
+            try:
+                httpx.get(self.base_url + "/v1/", timeout=0.5)
+                return
+            except httpx.TransportError:
+                time.sleep(0.05)
+        raise RuntimeError(f"sinch-calling-server did not answer within {timeout:g} s")
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Signal the whole process group (workers included), as kill -9 would hit a crashed host."""
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, sig)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL if it does not end within 10 s."""
+        try:
+            self.kill(signal.SIGTERM)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+    def output(self) -> str:
+        """Everything it printed, once it is stopped (SIGTERM)."""
+        self.kill(signal.SIGTERM)
+        return self.process.stdout.read() if self.process.stdout else ""
+
+    def __enter__(self) -> ServerProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 @cache

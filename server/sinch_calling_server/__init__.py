@@ -1,6 +1,7 @@
 """A stand-in server for the Sinch Calling API v1, driven by its OpenAPI document.
 
-``create_app(...)`` builds the ASGI application (simulation, replay or record mode);
+``create_app(settings, **options)`` builds the ASGI application (simulation, replay or record mode)
+from a ``Settings`` object (``settings.py``: every option, spelled once);
 ``sinch_calling_server.cli:main`` is the ``sinch-calling-server`` command.
 
 The names below are imported on first use, so that ``sinch-calling-server --help`` (and the
@@ -14,16 +15,17 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .app import create_app
-    from .auth import Application
     from .pipeline import Pipeline
+    from .settings import Application, Settings
     from .store import MemoryStore, SqliteStore, Store
 
-__all__ = ["Application", "MemoryStore", "Pipeline", "SqliteStore", "Store", "create_app"]
+__all__ = ["Application", "MemoryStore", "Pipeline", "Settings", "SqliteStore", "Store", "create_app"]
 __version__ = "0.1.0"
 
 _HOMES = {
     "create_app": "app",
-    "Application": "auth",
+    "Application": "settings",
+    "Settings": "settings",
     "Pipeline": "pipeline",
     "MemoryStore": "store",
     "SqliteStore": "store",

@@ -5,160 +5,153 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from .auth import DEFAULT_MAX_SKEW, Application, Authenticator, demo_application
-from .callflow import CallFlow
-from .delivery import ANY_HOST, DEFAULT_TIMEOUT, LOOPBACK, CallbackDispatcher, JobQueue, SimulatedClock
-from .pipeline import DEFAULT_MAX_BODY, Backend, Pipeline
+from .auth import Authenticator, demo_application
+from .clock import Clock, SimulatedClock
+from .delivery import ANY_HOST, LOOPBACK, CallbackDispatcher
+from .jobs import JobQueue
+from .messages import Backend
+from .pipeline import Pipeline
+from .settings import Application, Settings
 from .simulation import Simulation, load_fixtures
 from .spec import CompiledSpec, compile_spec, load_spec
 from .store import Store, open_store
 
-__all__ = ["Mode", "create_app"]
+__all__ = ["create_app"]
 
 log = logging.getLogger("sinch_calling_server")
 
-Mode = Literal["simulate", "replay", "record"]
-
-
-def _applications(applications: Iterable[Application] | Mapping[str, str] | None) -> list[Application]:
-    if applications is None:
-        return []
-    if isinstance(applications, Mapping):
-        return [Application(k, v) for k, v in applications.items()]
-    return list(applications)
-
 
 def create_app(
+    settings: Settings | None = None,
     *,
-    spec: str | Path | Mapping[str, Any] | None = None,
-    applications: Iterable[Application] | Mapping[str, str] | None = None,
-    store: Store | None = None,
-    state: str | Path | None = None,
-    mode: Mode = "simulate",
-    recordings: str | Path | None = None,
-    fallback: Literal["error", "simulate"] = "error",
-    upstream: str | None = None,
-    upstream_application: Application | None = None,
-    upstream_basic: bool = False,
-    fixtures: str | Path | None = None,
-    clock: Callable[[], float] | None = None,
+    clock: Clock | None = None,
     id_factory: Callable[[], str] | None = None,
-    max_skew: float = DEFAULT_MAX_SKEW,
-    replay_guard: bool = False,
-    max_body: int = DEFAULT_MAX_BODY,
-    validate_responses: bool = False,
-    callback_timeout: float = DEFAULT_TIMEOUT,
-    test_controls: bool = False,
-    deliver_in_background: bool | None = None,
     callback_transport: Any = None,
-    callback_hosts: Iterable[str] | None = None,
+    **options: Any,
 ) -> Pipeline:
-    """Build the server as an ASGI application.
+    """Build the server as an ASGI application, wired once, here.
 
-    spec: the OpenAPI document (path or mapping); default: ``sinch_calling/openapi.yaml``.
-    applications: the credentials accepted (key -> base64 secret, or ``Application`` objects);
-        when empty, a demo application is created (and kept in the store) and logged.
-    store / state: a ``Store`` object, or a SQLite file path; default in memory.
-    mode: ``simulate`` (default), ``replay`` (answer from ``recordings``, by default the packaged
-        recordings of the seed's examples; unmatched requests get
-        an error, or go to the simulation with ``fallback="simulate"``), or ``record`` (forward
-        to ``upstream`` re-signed with ``upstream_application``, save to ``recordings``).
-    fixtures: a folder whose numbers.yaml / rates.yaml / calls.yaml replace the packaged ones.
-    clock: epoch seconds, for the simulation and the timestamp check (default ``time.time``).
-    replay_guard: refuse a signed request sent again unchanged within the allowed skew (Sinch's
-        protocol allows it; see ``auth.Authenticator``).
-    validate_responses: check every response against the spec; a violation becomes a 500
-        and is listed in ``app.violations`` (for tests); so is a callback event that breaks
-        the spec's webhook schemas.
-    callback_timeout: seconds a callback URL has to answer before the fallback URL is tried.
-    test_controls: enable ``POST /_sinch/advance?seconds=N`` (move the simulation's clock
-        forward and deliver everything due), ``GET``/``DELETE /_sinch/deliveries`` and
-        ``/_sinch/faults`` (fault injection, ``faults.py``; also ``app.faults``), for callers
-        with an application's credentials; without it every ``/_sinch/...`` path is a 404.
-        ``app.callbacks.advance()`` works regardless.
-    deliver_in_background: poll for due callbacks in a background task; default: on with the
-        real clock, off with an injected ``clock`` (tests flush with ``app.callbacks``).
+    settings: every option (``settings.Settings``: the command's flags, its config file);
+        ``options`` change single ones by name, e.g. ``create_app(applications={key: secret},
+        test_controls=True)``. The main ones:
+
+        spec: the OpenAPI document (path or mapping); default: ``sinch_calling/openapi.yaml``.
+        applications: the credentials accepted (key -> base64 secret, or ``Application`` objects);
+            when empty, a demo application is created (and kept in the store) and logged.
+        state: a SQLite file path; default in memory.
+        mode: ``simulate`` (default), ``replay`` (answer from ``recordings``, by default the packaged
+            recordings of the seed's examples; unmatched requests get an error, or go to the
+            simulation with ``fallback="simulate"``), or ``record`` (forward to ``upstream``
+            re-signed with ``upstream_application``, save to ``recordings``).
+        fixtures: a folder whose numbers.yaml / rates.yaml / calls.yaml replace the packaged ones.
+        replay_guard: refuse a signed request sent again unchanged within the allowed skew (Sinch's
+            protocol allows it; see ``auth.Authenticator``).
+        validate_responses: check every response against the spec; a violation becomes a 500
+            and is listed in ``app.violations`` (for tests); so is a callback event that breaks
+            the spec's webhook schemas.
+        callback_timeout: seconds a callback URL has to answer before the fallback URL is tried.
+        test_controls: enable ``POST /_sinch/advance?seconds=N`` (move the simulation's clock
+            forward and deliver everything due), ``GET``/``DELETE /_sinch/deliveries`` and
+            ``/_sinch/faults`` (fault injection, ``faults.py``; also ``app.faults``), for callers
+            with an application's credentials; without it every ``/_sinch/...`` path is a 404.
+            ``app.callbacks.advance()`` works regardless.
+        callback_hosts: the hosts callbacks may be sent to: names, addresses, ``"loopback"`` or
+            ``"*"``; default loopback only (any host when a ``callback_transport`` stands in for
+            the network).
+
+    clock: epoch seconds, for the simulation and the timestamp check (default ``time.time``). With
+        it, callbacks are delivered only when a test asks (``app.callbacks``); on the real clock a
+        background task delivers them.
+    id_factory: new call ids (tests).
     callback_transport: an ``httpx.AsyncBaseTransport`` for callback delivery (tests).
-    callback_hosts: the hosts callbacks may be sent to: names, addresses, ``"loopback"`` or ``"*"``;
-        default loopback only (any host when a ``callback_transport`` stands in for the network).
     """
+    settings = (settings or Settings()).replace(**options)
+    spec = settings.spec
     compiled = _compiled(spec) if spec is None or isinstance(spec, (str, Path)) else compile_spec(load_spec(spec))
     now = clock or time.time
     simulated = SimulatedClock(now)  # the simulation's time; /_sinch/advance moves it forward
-    the_store = store if store is not None else open_store(state)
-    apps = _applications(applications)
+    store = open_store(settings.state)
+    apps = list(settings.applications)
     demo = None
     if not apps:
-        demo = _demo_application(the_store)
+        demo = _demo_application(store)
         apps = [demo]
-    authenticator = Authenticator(apps, now, max_skew, replay_guard)
-    backend: Backend
+    jobs = JobQueue(store)
     simulation: Simulation | None = None
-    if mode == "simulate" or (mode == "replay" and fallback == "simulate"):
-        simulation = Simulation(the_store, load_fixtures(fixtures), simulated, [a.key for a in apps], id_factory)
-    if mode == "simulate":
-        assert simulation is not None
-        backend = simulation
-    elif mode == "replay":
-        from .recordings import Replayer, packaged_recordings
-
-        folder = recordings if recordings is not None else packaged_recordings()
-        backend = Replayer.from_directory(folder, compiled, fallback=simulation)
-    elif mode == "record":
-        from .recordings import Recorder
-
-        if recordings is None or upstream is None or upstream_application is None:
-            raise ValueError("record mode needs recordings, upstream and upstream_application")
-        backend = Recorder(
-            recordings,
-            upstream,
-            upstream_application,
-            compiled,
-            basic=upstream_basic,
-            local_secrets=[a.secret for a in apps],
-        )
-    else:
-        raise ValueError(f"unknown mode {mode!r}")
-    app = Pipeline(
-        compiled,
-        authenticator,
-        backend,
-        max_body=max_body,
-        validate_responses=validate_responses,
-        on_shutdown=the_store.close,
-    )
-    app.demo_application = demo
+    if settings.mode == "simulate" or (settings.mode == "replay" and settings.fallback == "simulate"):
+        fixtures = load_fixtures(settings.fixtures)
+        keys = [a.key for a in apps]
+        simulation = Simulation(store, fixtures, simulated, keys, id_factory, jobs=jobs, schemas=compiled.schemas)
+    backend = _backend(settings, compiled, simulation, apps)
+    violations: list[str] = []
+    faults = None
     delivery_transport = callback_transport
-    if test_controls:
+    if settings.test_controls:
         from .faults import Faults, FaultyTransport
 
-        app.faults = Faults(compiled.operations, {a.key: a.secret for a in apps})
-        delivery_transport = FaultyTransport(callback_transport, app.faults)
-    jobs = JobQueue(the_store)
-    flow = None
-    if simulation is not None:
-        flow = CallFlow(simulation, jobs, compiled.schemas)
-        simulation.flow = flow
-    app.callbacks = CallbackDispatcher(
-        the_store,
+        faults = Faults(compiled.operations, {a.key: a.secret for a in apps})
+        delivery_transport = FaultyTransport(callback_transport, faults)
+    callbacks = CallbackDispatcher(
+        store,
         jobs,
-        flow,
+        simulation,
         {a.key: a.secret_bytes for a in apps},
         simulated,
-        timeout=callback_timeout,
-        test_controls=test_controls,
-        background=clock is None if deliver_in_background is None else deliver_in_background,
+        timeout=settings.callback_timeout,
+        test_controls=settings.test_controls,
+        background=clock is None,
         schemas=compiled.schemas,
-        violations=app.violations if validate_responses else None,
+        violations=violations if settings.validate_responses else None,
         transport=delivery_transport,
-        allowed_hosts=_callback_hosts(callback_hosts, callback_transport),
+        allowed_hosts=_callback_hosts(settings.callback_hosts, callback_transport),
+    )
+    app = Pipeline(
+        compiled,
+        Authenticator(apps, now, settings.max_skew, settings.replay_guard),
+        backend,
+        max_body=settings.max_body,
+        validate_responses=settings.validate_responses,
+        violations=violations,
+        callbacks=callbacks,
+        faults=faults,
+        demo_application=demo,
+        on_shutdown=store.close,
     )
     jobs.refresh()  # jobs a --state file kept
     return app
+
+
+def _backend(
+    settings: Settings, compiled: CompiledSpec, simulation: Simulation | None, apps: list[Application]
+) -> Backend:
+    """What answers valid requests in this mode."""
+    if settings.mode == "simulate":
+        assert simulation is not None
+        return simulation
+    if settings.mode == "replay":
+        from .recordings import Replayer, packaged_recordings
+
+        folder = settings.recordings if settings.recordings is not None else packaged_recordings()
+        return Replayer.from_directory(folder, compiled, fallback=simulation)
+    if settings.mode == "record":
+        from .recordings import Recorder
+
+        upstream, account = settings.upstream, settings.upstream_application
+        if settings.recordings is None or upstream is None or account is None:
+            raise ValueError("record mode needs recordings, upstream and upstream_application")
+        return Recorder(
+            settings.recordings,
+            upstream,
+            account,
+            compiled,
+            basic=settings.upstream_basic,
+            local_secrets=[a.secret for a in apps],
+        )
+    raise ValueError(f"unknown mode {settings.mode!r}")
 
 
 @functools.lru_cache(maxsize=4)

@@ -1,8 +1,8 @@
 """Who is calling: signed (``Application key:signature`` + ``x-timestamp``) or Basic requests.
 
-The signature arithmetic is the SDK's own (``sinch_calling._runtime.signing``); this module
-only holds the server's policy: which applications exist, which schemes an operation
-accepts, and how old a timestamp may be.
+The signature check and the timestamp grammar are the client's own
+(``sinch_calling._runtime.signing`` and ``.timestamps``); this module only holds the server's
+policy: which applications exist, which schemes an operation accepts, and how old a timestamp may be.
 """
 
 from __future__ import annotations
@@ -11,39 +11,20 @@ import base64
 import binascii
 import hmac
 import logging
-import re
 import secrets
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 
-from sinch_calling._runtime.signing import (
-    compute_signature,
-    content_md5,
-    decode_secret,
-    parse_authorization,
-    string_to_sign,
-)
+from sinch_calling._runtime.signing import parse_authorization, signature_matches
+from sinch_calling._runtime.timestamps import parse_timestamp
 
 from . import errors
 from .errors import ApiError, clip
+from .settings import DEFAULT_MAX_SKEW, Application
 
-__all__ = ["Application", "Authenticator", "Caller", "demo_application", "parse_app_option", "parse_timestamp"]
-
-DEFAULT_MAX_SKEW = 15 * 60.0
+__all__ = ["Authenticator", "Caller", "demo_application", "timestamp_seconds"]
 
 log = logging.getLogger("sinch_calling_server.auth")
-
-
-@dataclass(frozen=True)
-class Application:
-    key: str
-    secret: str  # base64, as the dashboard shows it
-
-    @property
-    def secret_bytes(self) -> bytes:
-        return decode_secret(self.secret)
 
 
 @dataclass(frozen=True)
@@ -55,62 +36,15 @@ class Caller:
 _ANONYMOUS = Caller("none", None)  # the caller of an operation that needs no authentication
 
 
-def parse_app_option(value: str) -> Application:
-    """``KEY:SECRET`` from the command line or a config file; the secret must be base64."""
-    key, sep, secret = value.partition(":")
-    if not sep or not key.strip() or not secret.strip():
-        raise ValueError("expected KEY:SECRET")
-    decode_secret(secret)  # raises ValueError without echoing it
-    return Application(key.strip(), secret.strip())
-
-
 def demo_application() -> Application:
     return Application(secrets.token_hex(16), base64.b64encode(secrets.token_bytes(16)).decode("ascii"))
 
 
-# Date, time, optional fraction (any length), optional zone: what real clients put in x-timestamp.
-_ISO = re.compile(
-    r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(?:[.,](\d+))?\s*(Z|z|[+-]\d{2}:?\d{2}|[+-]\d{2})?$"
-)
-
-
-def parse_timestamp(value: str) -> float | None:
-    """Epoch seconds of an ``x-timestamp`` value, or None if it is not a timestamp.
-
-    Accepts what clients send: ISO-8601 with ``Z`` or an offset, any fraction length
-    (``2026-11-27T10:55:48.734574+00:00``, ``2023-11-22T09:10:11.999Z``); naive values are
-    taken as UTC; RFC 1123 dates too.
-    """
-    text = value.strip()
-    if not text or len(text) > 64:
-        return None
+def timestamp_seconds(value: str) -> float | None:
+    """Epoch seconds of an ``x-timestamp`` value (surrounding blanks ignored), or None if it is none."""
     try:
-        moment = datetime.fromisoformat(text)  # Python 3.11+: every ISO form clients send, fast
-    except ValueError:
-        moment = None
-    match = _ISO.match(text) if moment is None else None
-    try:
-        if moment is not None:
-            pass
-        elif match:
-            # Normalised by hand: Python 3.10's fromisoformat takes neither "Z" nor 1-5 or 7+ digit fractions.
-            date, clock, fraction, zone = match.groups()
-            zone = "+00:00" if zone in (None, "Z", "z") else zone
-            if len(zone) == 3:
-                zone += ":00"
-            elif ":" not in zone:
-                zone = f"{zone[:3]}:{zone[3:]}"
-            micros = f".{(fraction or '0')[:6].ljust(6, '0')}"
-            moment = datetime.fromisoformat(f"{date}T{clock}{micros}{zone}")
-        else:
-            moment = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    try:
-        return moment.timestamp()
-    except (OverflowError, ValueError, OSError):
+        return parse_timestamp(value.strip()).timestamp()
+    except (ValueError, OverflowError, OSError):
         return None
 
 
@@ -222,26 +156,24 @@ class Authenticator:
         stamp = headers.get("x-timestamp")
         if stamp is None:
             raise _refuse(where, "no x-timestamp header", 401, errors.TIMESTAMP_HEADER, "Missing x-timestamp header")
-        moment = parse_timestamp(stamp)
+        moment = timestamp_seconds(stamp)
         if moment is None:
             raise _invalid(where, f"unparsable x-timestamp {clip(stamp)!r}", _STALE)
         skew = self._clock() - moment
         if abs(skew) > self.max_skew:
             raise _invalid(where, f"x-timestamp {skew:+.0f} s off the server's clock (max {self.max_skew:g})", _STALE)
-        # The runtime's arithmetic, not request_signature(): the body's MD5 once for every candidate
-        # path, and each path signed exactly as given (a percent-decoded path may contain a '?').
-        # An unknown key costs the same HMAC work as a known one, with a secret nobody has.
+        # Every candidate path is checked, and an unknown key costs the same HMAC work as a known
+        # one, with a secret nobody has: the time taken tells nothing.
         secret = self._secrets.get(key)
-        md5 = content_md5(body)
-        content_type = headers.get("content-type", "")
-        given = signature.strip().encode("utf-8", "replace")
-        matched = False
-        for path in paths:
-            expected = compute_signature(
-                secret if secret is not None else _UNKNOWN_SECRET,
-                string_to_sign(method, md5, content_type, stamp, path),
-            )
-            matched = hmac.compare_digest(expected.encode("ascii"), given) or matched
+        matched = signature_matches(
+            secret if secret is not None else _UNKNOWN_SECRET,
+            signature.strip(),
+            method=method,
+            paths=paths,
+            body=body,
+            content_type=headers.get("content-type", ""),
+            timestamp=stamp,
+        )
         if secret is None:
             raise _invalid(where, f"unknown application key {clip(key)!r}")
         if not matched:

@@ -3,7 +3,7 @@
 A callout that asks for callbacks (``enableAce``/``enableDice``/``enablePie``, when the
 application has callback URLs; or a custom callout, whose ``ice``/``ace``/``pie`` are each inline
 SVAML or a URL that replaces the callback URL, and ``dice`` a URL) gets a plan, ``call["cb"]``,
-and jobs in the store (see ``delivery.JobQueue``):
+and jobs in the store (see ``jobs.JobQueue``):
 
 - ``ice``    (custom callout without inline ``ice``, at placement): ICE to the callback URLs.
 - ``answer`` (when the call is answered): the inline ``ace`` SVAML, or an ACE to the callback URLs.
@@ -29,18 +29,17 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from .calls import call_state, debit
+from .clock import iso
+from .jobs import JobQueue
 from .jsonio import parse_json
-from .pipeline import Request
-from .simulation import Simulation, debit, iso
+from .messages import Request
 from .spec import Validator
-from .store import Document
+from .store import Document, Store
 
-if TYPE_CHECKING:
-    from .delivery import JobQueue
-
-__all__ = ["INVALID", "CallFlow", "Outgoing", "simulate_menu"]
+__all__ = ["INVALID", "CallFlow", "Calls", "Outgoing", "simulate_menu"]
 
 log = logging.getLogger("sinch_calling_server.callbacks")
 
@@ -106,12 +105,28 @@ def _is_url(value: object) -> bool:
 _ENABLE_FLAGS = (("enableAce", "ace"), ("enableDice", "dice"), ("enablePie", "pie"))
 
 
+class Calls(Protocol):
+    """What an SVAML answer does to calls: the simulation (``simulation.Simulation``), which owns the flow."""
+
+    store: Store
+    default_max_duration: float
+    menu_seconds: float
+
+    def hang_up(self, call: Document, now: float, reason: str) -> None: ...
+
+    def park(self, call: Document) -> None: ...
+
+    def add_participant(self, call: Document, conference_id: str) -> None: ...
+
+    def leave_conference(self, call: Document) -> None: ...
+
+
 class CallFlow:
     """Plans the callbacks of calls, builds their events and applies their SVAML answers."""
 
     def __init__(
         self,
-        simulation: Simulation,
+        simulation: Calls,
         jobs: JobQueue,
         schemas: Mapping[str, Validator],
     ) -> None:
@@ -205,7 +220,7 @@ class CallFlow:
         cb: dict[str, Any] = call.get("cb") or {}
         at = float(job["at"])
         kind = job.get("kind")
-        status, result, reason, duration, ended = self.sim.call_state(call, at)
+        status, result, reason, duration, ended = call_state(call, at)
         key = str(call.get("applicationKey") or "")
         if kind == "dice":
             if cb.get("diceSent"):
@@ -243,7 +258,7 @@ class CallFlow:
             return
         call = self.store.get("calls", outgoing.call_id)
         at = float(job["at"])
-        if call is None or call.get("end") is not None or self.sim.call_state(call, at)[0] == "FINAL":
+        if call is None or call.get("end") is not None or call_state(call, at)[0] == "FINAL":
             return  # ended meanwhile (hangup, kick): nothing left to apply
         if not delivered:
             if event == "ice":

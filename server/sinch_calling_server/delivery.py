@@ -27,8 +27,9 @@ import ipaddress
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timezone
+from importlib import resources
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
@@ -36,19 +37,21 @@ import httpx
 from sinch_calling._runtime.signing import sign_request, utc_timestamp
 
 from . import errors
-from .callflow import ANSWER_SCHEMAS, INVALID, CallFlow, Outgoing
+from .callflow import ANSWER_SCHEMAS, INVALID, Outgoing
+from .clock import SimulatedClock, iso
 from .errors import ApiError
+from .jobs import JobQueue
 from .jsonio import dumps, parse_json
-from .pipeline import Reply
-from .simulation import iso
+from .messages import Reply
+from .settings import DEFAULT_CALLBACK_TIMEOUT
+from .simulation import Simulation
 from .spec import Validator
 from .store import Document, Store
 
-__all__ = ["CallbackDispatcher", "JobQueue", "SimulatedClock"]
+__all__ = ["CallbackDispatcher"]
 
 log = logging.getLogger("sinch_calling_server.callbacks")
 
-DEFAULT_TIMEOUT = 5.0
 PREFIX = "/_sinch/"
 KEEP = 1000  # delivery records kept in the store
 MAX_ANSWER = 64 * 1024  # bytes of a backend's answer that are read
@@ -56,54 +59,7 @@ MAX_ADVANCE = 31 * 24 * 3600.0  # seconds one advance may move the simulation
 MAX_SIMULATED_TIME = 221_845_392_000.0  # 9000-01-01: far from where datetime overflows
 TICK = 0.2  # seconds between background polls on the real clock
 USER_AGENT = "sinch-calling-server (callback delivery)"
-_KIND_ORDER = {"ice": 0, "answer": 1, "pie": 2, "dice": 3}
 _EVENT_SCHEMAS = {"ice": "IceEvent", "ace": "AceEvent", "dice": "DiceEvent", "pie": "PieEvent", "notify": "NotifyEvent"}
-
-
-class SimulatedClock:
-    """The simulation's time: a base clock plus an offset that ``advance`` moves forward."""
-
-    def __init__(self, base: Callable[[], float]) -> None:
-        self.base = base
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return self.base() + self.offset
-
-
-class JobQueue:
-    """Due-dated jobs in the store (kind ``jobs``, key ``callId:kind``): one per call and kind."""
-
-    KIND = "jobs"
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.next_due: float | None = None  # a hint for this process; the store is the truth
-
-    def schedule(self, call_id: str, kind: str, at: float, **data: Any) -> None:
-        """Add (or move) the job; inside the caller's transaction."""
-        self.store.put(self.KIND, f"{call_id}:{kind}", {"callId": call_id, "kind": kind, "at": at, **data})
-        if self.next_due is None or at < self.next_due:
-            self.next_due = at
-
-    def pending(self) -> list[Document]:
-        return sorted((doc for _, doc in self.store.items(self.KIND)), key=_job_order)
-
-    def claim_due(self, now: float) -> list[Document]:
-        """Remove and return the jobs due by ``now``, oldest first (atomic across processes)."""
-        with self.store.transaction():
-            due = [(key, doc) for key, doc in self.store.items(self.KIND) if float(doc["at"]) <= now]
-            for key, _ in due:
-                self.store.delete(self.KIND, key)
-        return sorted((doc for _, doc in due), key=_job_order)
-
-    def refresh(self) -> None:
-        times = [float(doc["at"]) for _, doc in self.store.items(self.KIND)]
-        self.next_due = min(times) if times else None
-
-
-def _job_order(job: Document) -> tuple[float, int]:
-    return float(job["at"]), _KIND_ORDER.get(str(job.get("kind")), 9)
 
 
 LOOPBACK = "loopback"
@@ -153,12 +109,11 @@ class CallbackDispatcher:
         self,
         store: Store,
         jobs: JobQueue,
-        flow: CallFlow | None,
+        simulation: Simulation | None,
         secrets: Mapping[str, bytes],
         clock: SimulatedClock,
         *,
-        wall_clock: Callable[[], float] | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: float = DEFAULT_CALLBACK_TIMEOUT,
         test_controls: bool = False,
         background: bool = False,
         schemas: Mapping[str, Validator] | None = None,
@@ -169,10 +124,11 @@ class CallbackDispatcher:
         self.store = store
         self.allowed_hosts = allowed_hosts
         self.jobs = jobs
-        self.flow = flow
+        self.simulation = simulation  # None in replay and record modes: no calls, no callbacks
+        self.flow = simulation.flow if simulation is not None else None
         self.secrets = dict(secrets)
         self.clock = clock
-        self.wall_clock = wall_clock or clock.base  # signs x-timestamp: the clock requests are judged by
+        self.wall_clock = clock.base  # signs x-timestamp: the clock requests are judged by, not advanced
         self.timeout = float(timeout)
         self.test_controls = test_controls
         self.background = background
@@ -449,11 +405,47 @@ class CallbackDispatcher:
             if method != "POST":
                 raise _not_allowed(method, "POST")
             return Reply(200, {"callId": self._inbound_call(query)})
+        if route == "state":
+            if method not in ("GET", "HEAD"):
+                raise _not_allowed(method, "GET, HEAD")
+            return Reply(200, self._state())
+        if route == "inspector":
+            if method not in ("GET", "HEAD"):
+                raise _not_allowed(method, "GET, HEAD")
+            page = (resources.files("sinch_calling_server") / "data" / "inspector.html").read_bytes()
+            return Reply(200, None, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}, page)
         raise ApiError(404, errors.NOT_FOUND, "Resource not found")
+
+    def _state(self) -> dict[str, Any]:
+        """Calls and conferences as the inspector page shows them, at the simulation's time."""
+        now = self.clock()
+        calls, conferences = [], []
+        sim = self.simulation
+        for call_id, call in self.store.items("calls"):
+            status, _, reason, duration, _ = sim.call_state(call, now) if sim else ("?", "", "", 0, None)
+            calls.append(
+                {
+                    "callId": call_id,
+                    "kind": call.get("method"),
+                    "from": call.get("from", {}).get("endpoint"),
+                    "to": call.get("to", {}).get("endpoint"),
+                    "status": status,
+                    "reason": reason,
+                    "duration": duration,
+                    "conferenceId": call.get("conferenceId"),
+                }
+            )
+        for conference_id, conference in self.store.items("conferences"):
+            participants = [
+                {"callId": call_id, "muted": bool(p.get("muted")), "onhold": bool(p.get("onhold"))}
+                for call_id, p in (conference.get("participants") or {}).items()
+            ]
+            conferences.append({"conferenceId": conference_id, "participants": participants})
+        return {"now": iso(now), "calls": calls, "conferences": conferences}
 
     def _inbound_call(self, query: Mapping[str, str]) -> str:
         """``POST /_sinch/calls?cli=+46...&to=+46...[&presses=1,,2][&hangupAfter=30][&applicationKey=K]``."""
-        if self.flow is None:
+        if self.simulation is None:
             raise ApiError(404, errors.NOT_FOUND, "Resource not found")
         for name in ("cli", "to"):
             if not query.get(name):
@@ -473,7 +465,7 @@ class CallbackDispatcher:
                 raise ApiError(400, errors.ILLEGAL_PARAMETERS, "Illegal parameter hangupAfter") from None
             if not 0 <= hangup_after <= 14400:
                 raise ApiError(400, errors.ILLEGAL_PARAMETERS, "Illegal parameter hangupAfter: 0 to 14400")
-        return self.flow.sim.inbound_call(key, query["cli"], query["to"], presses, hangup_after)
+        return self.simulation.inbound_call(key, query["cli"], query["to"], presses, hangup_after)
 
 
 def _not_allowed(method: str, allow: str) -> ApiError:

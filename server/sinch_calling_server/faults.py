@@ -195,7 +195,10 @@ class Faults:
             if not message.get("more_body"):
                 break
         if not self._authorised(scope):
-            await _json(send, 401, errors.error_body(401, errors.AUTHORIZATION_HEADER, "Basic credentials needed"))
+            challenge = [(b"www-authenticate", b'Basic realm="sinch-calling-server test controls"')]
+            await _json(
+                send, 401, errors.error_body(401, errors.AUTHORIZATION_HEADER, "Basic credentials needed"), challenge
+            )
             return
         method = scope["method"]
         try:
@@ -287,6 +290,7 @@ def _optional(value: Any, name: str, kind: type) -> Any:
     return None if value is None else _number(value, name, kind)
 
 
-async def _json(send: Send, status: int, body: Any) -> None:
-    await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]})
+async def _json(send: Send, status: int, body: Any, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    headers = [(b"content-type", b"application/json"), *(headers or [])]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": dumps(body)})

@@ -17,21 +17,20 @@ import functools
 import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from . import errors
-from .auth import Application, Authenticator, Caller
+from .auth import Authenticator
+from .delivery import CallbackDispatcher
 from .errors import ApiError, error_body, new_reference
+from .faults import Faults
 from .jsonio import dumps, parse_json
+from .messages import Backend, Reply, Request, ResponseViolation, check_reply
+from .settings import DEFAULT_MAX_BODY, Application
 from .spec import CompiledSpec, Operation, Parameter, is_json_media_type
 
-if TYPE_CHECKING:
-    from .delivery import CallbackDispatcher
-    from .faults import Faults
-
-__all__ = ["Backend", "Pipeline", "Reply", "Request", "ResponseViolation", "check_reply"]
+__all__ = ["Pipeline"]
 
 log = logging.getLogger("sinch_calling_server")
 
@@ -40,45 +39,11 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-DEFAULT_MAX_BODY = 256 * 1024
 # Seconds a request's body may take to arrive once its headers have: a client that stalls is
 # answered 408 and let go, instead of holding a connection open for ever.
 BODY_TIMEOUT = 10.0
 
 _JSON_TYPE = (b"content-type", b"application/json")
-
-
-@dataclass(slots=True)
-class Request:
-    """A request that passed routing, authentication and validation."""
-
-    operation: Operation
-    method: str
-    raw_path: str
-    query_string: str
-    path_params: dict[str, Any]  # typed as the spec declares them
-    headers: dict[str, str]  # lower-case names
-    raw_body: bytes
-    body: Any  # the parsed JSON body, or None
-    caller: Caller
-
-
-@dataclass(slots=True)
-class Reply:
-    status: int
-    body: Any = None  # JSON value; None for an empty body
-    headers: dict[str, str] = field(default_factory=dict)
-    raw: bytes | None = None  # pre-encoded body (replay, record), sent as is
-
-
-class Backend(Protocol):
-    """What answers a valid request: the simulation, the replayer or the recorder."""
-
-    def handle(self, request: Request) -> Reply | Awaitable[Reply]: ...
-
-
-class ResponseViolation(Exception):
-    """The server produced a response its own spec does not allow (a server bug)."""
 
 
 class Pipeline:
@@ -94,6 +59,10 @@ class Pipeline:
         *,
         max_body: int = DEFAULT_MAX_BODY,
         validate_responses: bool = False,
+        violations: list[str] | None = None,
+        callbacks: CallbackDispatcher | None = None,
+        faults: Faults | None = None,
+        demo_application: Application | None = None,
         on_shutdown: Callable[[], None] | None = None,
     ) -> None:
         self.spec = spec
@@ -101,12 +70,12 @@ class Pipeline:
         self.backend = backend
         self.max_body = max_body
         self.validate_responses = validate_responses
+        # Responses (and callback events) that broke the spec, when validate_responses is on (tests).
+        self.violations = violations if violations is not None else []
+        self.callbacks = callbacks  # callback delivery and its /_sinch/... endpoints (delivery.py)
+        self.faults = faults  # with test controls: chosen failures (faults.py)
+        self.demo_application = demo_application  # made when no credentials were configured
         self._on_shutdown = on_shutdown
-        self.violations: list[str] = []
-        self.demo_application: Application | None = None  # set when no credentials were configured
-        # Callback delivery and its /_sinch/... endpoints (delivery.py), when create_app wires them.
-        self.callbacks: CallbackDispatcher | None = None
-        self.faults: Faults | None = None  # with test controls: chosen failures (faults.py)
 
     def close(self) -> None:
         """Release the store (the ASGI lifespan shutdown does this too)."""
@@ -223,7 +192,12 @@ class Pipeline:
         headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw_headers}
         repeated = _repeated(raw_headers) if len(headers) != len(raw_headers) else ()
         body = await self._read_body(receive, headers, scope.get("http_version"))
-        self.authenticator.authenticate(_CONTROL_SCHEMES, method, (raw_path,), headers, body, repeated)
+        try:
+            self.authenticator.authenticate(_CONTROL_SCHEMES, method, (raw_path,), headers, body, repeated)
+        except ApiError as exc:
+            if exc.status == 401:  # a browser (the inspector page) asks for credentials only when challenged
+                exc.headers = {**exc.headers, "WWW-Authenticate": _CONTROL_CHALLENGE}
+            raise
         query = scope.get("query_string", b"").decode("latin-1")
         return await self.callbacks.handle(method, raw_path, query)
 
@@ -366,6 +340,7 @@ def route(spec: CompiledSpec, path: str) -> Route:
 
 _AUTH_HEADERS = (b"authorization", b"x-timestamp")
 _CONTROL_SCHEMES = frozenset({"application", "basic"})
+_CONTROL_CHALLENGE = 'Basic realm="sinch-calling-server test controls"'
 
 
 def _repeated(raw_headers: Any) -> tuple[str, ...]:
@@ -413,34 +388,6 @@ def _path_parameters(raw: dict[str, str]) -> dict[str, str]:
             value = unquote(value, errors="replace")
         params[name] = value
     return params
-
-
-def check_reply(operation: Operation, reply: Reply) -> Any:
-    """Raise ResponseViolation unless the spec declares this status and its body fits.
-
-    Returns the body it checked (``reply.raw`` parsed, when the reply carries encoded bytes).
-    """
-    if not operation.declares(reply.status):
-        raise ResponseViolation(f"{operation.operation_id}: status {reply.status} is not declared")
-    spec = operation.response_spec(reply.status)
-    assert spec is not None
-    body = reply.body
-    if reply.raw is not None:
-        try:
-            body = parse_json(reply.raw) if reply.raw else None
-        except ValueError:
-            raise ResponseViolation(f"{operation.operation_id}: body is not JSON") from None
-    if spec.json_validator is None:
-        if body is not None and not spec.has_content:
-            raise ResponseViolation(f"{operation.operation_id}: status {reply.status} declares no body")
-        return body
-    if body is None:
-        raise ResponseViolation(f"{operation.operation_id}: status {reply.status} needs a JSON body")
-    if not spec.json_validator.is_valid(body):
-        problem = spec.json_validator.first_problem(body)
-        detail = f"{problem.path}: {problem.message}" if problem else "invalid"
-        raise ResponseViolation(f"{operation.operation_id}: {reply.status} body violates the spec ({detail})")
-    return body
 
 
 @functools.lru_cache(maxsize=64)

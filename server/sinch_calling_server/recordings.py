@@ -37,10 +37,10 @@ import yaml
 from sinch_calling._runtime.signing import ApplicationAuth, BasicAuth
 
 from . import errors
-from .auth import Application
 from .errors import ApiError
 from .jsonio import dumps
-from .pipeline import Backend, Reply, Request, ResponseViolation, check_reply
+from .messages import Backend, Reply, Request, ResponseViolation, check_reply
+from .settings import Application
 from .spec import CompiledSpec, Operation
 
 __all__ = [

@@ -16,25 +16,25 @@ import math
 import random
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import phonenumbers
 import yaml
 
 from . import errors
+from .callflow import CallFlow
+from .calls import call_state, debit
+from .clock import Clock, iso
 from .errors import ApiError
-from .pipeline import Reply, Request
+from .jobs import JobQueue
+from .messages import Reply, Request
+from .spec import Validator
 from .store import Document, Store
-
-if TYPE_CHECKING:
-    from .callflow import CallFlow
 
 __all__ = ["Fixtures", "Simulation", "load_fixtures"]
 
-Clock = Callable[[], float]
 Handler = Callable[[Request], Any]
 
 # The actions PATCH /calls/id may carry (Sinch's reference: svaml.action.patch); every instruction
@@ -117,22 +117,6 @@ def load_fixtures(directory: str | Path | None = None) -> Fixtures:
     )
 
 
-@functools.lru_cache(maxsize=256)
-def _iso_second(second: int) -> str:
-    return datetime.fromtimestamp(second, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def iso(moment: float) -> str:
-    """ISO-8601 UTC to the second; cached, as every callout and call result formats the current second."""
-    return _iso_second(math.floor(moment))
-
-
-def debit(rate: Mapping[str, Any], duration: int) -> tuple[dict[str, Any], int]:
-    """What a call of ``duration`` seconds costs at ``rate``, and the started minutes it is billed for."""
-    minutes = math.ceil(duration / 60) if duration else 0
-    return {"currencyId": rate["currencyId"], "amount": round(rate["amount"] * minutes, 4)}, minutes
-
-
 def new_call_id() -> str:
     """32 hex digits of a version-4 UUID, like the seed's call ids.
 
@@ -153,6 +137,9 @@ class Simulation:
         clock: Clock,
         application_keys: Iterable[str],
         id_factory: Callable[[], str] | None = None,
+        *,
+        jobs: JobQueue | None = None,
+        schemas: Mapping[str, Validator] | None = None,
     ) -> None:
         self.store = store
         self.fixtures = fixtures
@@ -165,7 +152,8 @@ class Simulation:
         self.tts_rate = max(float(life.get("tts_chars_per_second", 15)), 1.0)
         self.default_max_duration = float(life.get("default_max_duration", 14400))
         self.menu_seconds = float(life.get("menu_seconds", 2))
-        self.flow: CallFlow | None = None  # callbacks (callflow.py), when create_app wires them
+        # The calls' callbacks (callflow.py), scheduled on ``jobs``; none without a job queue.
+        self.flow = CallFlow(self, jobs, schemas or {}) if jobs is not None else None
         self.handlers: dict[str, Handler] = {
             "getNumbers": self.get_numbers,
             "updateNumbers": self.update_numbers,
@@ -400,24 +388,8 @@ class Simulation:
         return call_id
 
     def call_state(self, call: Document, now: float) -> tuple[str, str, str, int, float | None]:
-        """(status, result, reason, duration, ended_at) of a call at ``now``."""
-        end = call.get("end")
-        answer = call.get("answerAt")
-        if end is not None and now >= end["at"]:
-            ended = float(end["at"])
-            duration = int(max(0.0, ended - answer)) if answer is not None and ended > answer else 0
-            result = end.get("result") or (
-                "ANSWERED" if duration or (answer is not None and ended >= answer) else "N/A"
-            )
-            return "FINAL", result, end["reason"], duration, ended
-        planned = call.get("plannedEnd")
-        if planned is not None and now >= planned:
-            duration = int(planned - answer) if answer is not None else 0
-            # who ends a call at its planned end: the callee (a callout), or a scripted caller
-            return "FINAL", "ANSWERED", str(call.get("plannedReason", "CALLEEHANGUP")), duration, float(planned)
-        if answer is not None and now >= answer:
-            return "ONGOING", "ANSWERED", "N/A", int(now - answer), None
-        return "ONGOING", "N/A", "N/A", 0, None
+        """(status, result, reason, duration, ended_at) of a call at ``now`` (``calls.call_state``)."""
+        return call_state(call, now)
 
     def _call(self, request: Request, read_only: bool = False) -> Document:
         call_id = str(request.path_params.get("callId", ""))

@@ -5,6 +5,9 @@ derandomised run. The seed is ``--hypothesis-seed`` when given, else a random on
 schemathesis (``schemathesis.toml``'s ``seed``) and Hypothesis alike, so the command printed
 after a failure replays the same run. At the end of every session that ran contract tests, a
 table says how many cases each operation got in each suite.
+
+The schemathesis and Hypothesis campaigns (``CAMPAIGNS``) are marked ``slow``: ``make test`` runs
+them, ``make test-fast`` does not.
 """
 
 from __future__ import annotations
@@ -24,6 +27,16 @@ SUITES = [
     ("client (sync+async)", "client"),
     ("recordings (replayed)", "replay"),
 ]
+
+
+# Modules whose every test is a generated campaign (and, for the server, a live process too).
+CAMPAIGNS = frozenset({"test_server_contract.py", "test_client_contract.py", "test_models_contract.py"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.name in CAMPAIGNS and item.path.parent.name == "contract":
+            item.add_marker(pytest.mark.slow)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -8,18 +8,11 @@ calls ``configure`` before any test module is imported, so modules can read ``RU
 from __future__ import annotations
 
 import collections
-import contextlib
 import copy
-import ctypes
-import os
 import random
-import signal
-import subprocess
-import sys
 import threading
-import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -37,7 +30,7 @@ from sinch_calling._runtime.signing import compute_signature, content_md5, decod
 from sinch_calling_server import create_app
 from sinch_calling_server.pipeline import Pipeline
 
-from tests.support import KEY, SECRET, free_port
+from tests.support import KEY, SECRET, ServerProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "spec" / "calling-api.yaml"
@@ -159,12 +152,6 @@ def in_process_app(fixtures: Path, **options: Any) -> Pipeline:
     return create_app(spec=SPEC, applications={KEY: SECRET}, fixtures=fixtures, **options)
 
 
-def _die_with_parent() -> None:
-    """In the child: get SIGTERM when pytest dies without running its finalizers (Linux only)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
 class IdQueue:
     """A server's call-id factory: the ids a test asked for, in order, then random ones."""
 
@@ -201,77 +188,19 @@ def seed_spec_examples(schema: Any, ids: IdQueue | None = None) -> None:
     assert response.status_code == 200, f"seeding the spec's examples failed: {response.status_code} {response.text}"
 
 
-class LiveServer:
-    """``sinch-calling-server`` in a subprocess on a free loopback port; stop() always kills it."""
-
-    def __init__(self, fixtures: Path, *extra: str, port: int | None = None) -> None:
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        command = [
-            sys.executable,
-            "-m",
-            "sinch_calling_server",
-            "--port",
-            str(self.port),
-            "--spec",
-            str(SPEC),
-            "--app",
-            f"{KEY}:{SECRET}",
-            "--fixtures",
-            str(fixtures),
-            # A fuzzed callback URL may be delivered to; the server gives up on it quickly.
-            "--callback-timeout",
-            "0.5",
-            *extra,
-        ]
-        self.process = subprocess.Popen(
-            command,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,  # its own process group: stop() signals the workers too
-            preexec_fn=_die_with_parent,
-        )
-        try:
-            self._wait()
-        except BaseException:
-            self.stop()
-            raise
-
-    def _wait(self) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                output = self.process.stdout.read() if self.process.stdout else ""
-                raise RuntimeError(f"sinch-calling-server exited with {self.process.returncode}: {output}")
-            try:
-                httpx.get(self.url + "/v1/configuration/numbers", timeout=0.5)
-                return
-            except httpx.TransportError:
-                time.sleep(0.05)
-        raise RuntimeError("sinch-calling-server did not answer within 30 s")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-
-
-@contextlib.contextmanager
-def live_server(fixtures: Path, port: int | None = None) -> Iterator[LiveServer]:
-    server = LiveServer(fixtures, port=port)
-    try:
-        yield server
-    finally:
-        server.stop()
+def live_server(fixtures: Path, *extra: str, port: int | None = None) -> ServerProcess:
+    """``sinch-calling-server`` in a subprocess with the contract tests' application and fixtures."""
+    return ServerProcess(
+        "--app",
+        f"{KEY}:{SECRET}",
+        "--fixtures",
+        str(fixtures),
+        # A fuzzed callback URL may be delivered to; the server gives up on it quickly.
+        "--callback-timeout",
+        "0.5",
+        *extra,
+        port=port,
+    )
 
 
 def operation_label(method: str, path: str) -> str:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import atexit
 import shutil
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,16 +31,16 @@ from schemathesis.core.transport import Response
 from sinch_calling_server.simulation import Simulation, load_fixtures
 from sinch_calling_server.store import MemoryStore
 
-from tests.support import KEY, free_port
+from tests.support import KEY, Clock, ServerProcess, free_port
 
 from .harness import (
     RUN,
     SPEC,
     IdQueue,
-    LiveServer,
     SinchSigner,
     fixtures_dir,
     in_process_app,
+    live_server,
     schemathesis_config,
     seed_spec_examples,
 )
@@ -100,17 +99,8 @@ def test_server_conforms_in_process(case: schemathesis.Case) -> None:
     case.call_and_validate()
 
 
-class Frozen:
-    """A clock that stands still: a stateful run must meet the same server whenever it is replayed."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-
-STATEFUL_CLOCK = Frozen()
+# A clock that stands still: a stateful run must meet the same server whenever it is replayed.
+STATEFUL_CLOCK = Clock()
 # The frozen clock drifts from the signer's real one; the timestamp check is tested elsewhere.
 STATEFUL_APP = in_process_app(FIXTURES, clock=STATEFUL_CLOCK, max_skew=10.0**9)
 stateful_schema = load_schema()
@@ -139,12 +129,12 @@ live_schema.config.update(base_url=f"http://127.0.0.1:{LIVE_PORT}/v1")
 class Live:
     """The subprocess behind LIVE_PORT; restart() gives the stateful runs a fresh one each."""
 
-    server: LiveServer | None = None
+    server: ServerProcess | None = None
 
     @classmethod
     def restart(cls) -> None:
         cls.stop()
-        cls.server = LiveServer(FIXTURES, port=LIVE_PORT)
+        cls.server = live_server(FIXTURES, port=LIVE_PORT)
 
     @classmethod
     def stop(cls) -> None:

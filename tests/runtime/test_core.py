@@ -7,7 +7,7 @@ import platform
 import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import httpx
 import pytest
@@ -15,6 +15,8 @@ from sinch_calling._runtime.core import asend, path_param, raise_for_status, sen
 from sinch_calling._runtime.exceptions import APIConnectionError, APITimeoutError, NotFoundError, ServerError
 from sinch_calling._runtime.retries import DEFAULT_MAX_RETRIES
 from sinch_calling._runtime.signing import ApplicationAuth, decode_secret, verify_signature
+
+from tests.support import Clock
 
 KEY = "my-key-id"
 SECRET = "bXkta2V5LXNlY3JldA=="
@@ -48,21 +50,18 @@ class ScriptedServer:
         return len(self.requests)
 
 
-class TickingClock:
-    """Each call is one second later than the previous, so every signature gets its own timestamp."""
+# Every signature gets its own timestamp: each reading is a second after the previous one.
+TICKS_FROM = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc).timestamp()
 
-    def __init__(self) -> None:
-        self.now = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
 
-    def __call__(self) -> datetime:
-        self.now += timedelta(seconds=1)
-        return self.now
+def _ticking() -> Callable[[], datetime]:
+    return Clock(TICKS_FROM, tick=1).datetime
 
 
 def _client(server: ScriptedServer, base_url: str = BASE_URL, timeout: float = 30.0) -> httpx.Client:
     return httpx.Client(
         base_url=base_url,
-        auth=ApplicationAuth(KEY, SECRET, clock=TickingClock()),
+        auth=ApplicationAuth(KEY, SECRET, clock=_ticking()),
         transport=server.transport,
         timeout=timeout,
     )
@@ -70,7 +69,7 @@ def _client(server: ScriptedServer, base_url: str = BASE_URL, timeout: float = 3
 
 def _async_client(server: ScriptedServer) -> httpx.AsyncClient:
     return httpx.AsyncClient(
-        base_url=BASE_URL, auth=ApplicationAuth(KEY, SECRET, clock=TickingClock()), transport=server.transport
+        base_url=BASE_URL, auth=ApplicationAuth(KEY, SECRET, clock=_ticking()), transport=server.transport
     )
 
 

@@ -11,7 +11,9 @@ import pytest
 from sinch_calling_server import create_app
 from sinch_calling_server.delivery import ANY_HOST, LOOPBACK, host_allowed
 
-from .conftest import KEY, SECRET, SPEC, FakeClock, signed_client
+from tests.support import Clock
+
+from .conftest import KEY, SECRET, SPEC, signed_client
 
 
 @pytest.mark.parametrize(
@@ -41,7 +43,7 @@ async def test_a_disallowed_primary_is_never_contacted_and_the_fallback_is_used(
         contacted.append(str(request.url))
         return httpx.Response(200)
 
-    clock = FakeClock()
+    clock = Clock()
     app = create_app(
         spec=SPEC,
         applications={KEY: SECRET},

@@ -34,18 +34,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tests.support import spec_pointer, spec_validator
+from tests.support import Clock, ServerProcess, free_port, serve, spec_pointer, spec_validator
 
-from .conftest import (
-    KEY,
-    OTHER_KEY,
-    SECRET,
-    FakeClock,
-    ServerProcess,
-    free_port,
-    serve_in_thread,
-    signed_client,
-)
+from .conftest import KEY, OTHER_KEY, SECRET, signed_client
 
 V1 = "/v1"
 CALLING = "/calling/v1"
@@ -120,8 +111,8 @@ class Backend:
 @pytest.fixture(scope="module")
 def module_backend() -> Iterator[Backend]:
     backend = Backend()
-    with serve_in_thread(backend.app()) as port:
-        backend.base_url = f"http://127.0.0.1:{port}"
+    with serve(backend.app()) as url:
+        backend.base_url = url
         yield backend
 
 
@@ -132,7 +123,7 @@ def backend(module_backend: Backend) -> Backend:
 
 
 @pytest.fixture
-async def client(app: Pipeline, clock: FakeClock) -> AsyncIterator[httpx.AsyncClient]:
+async def client(app: Pipeline, clock: Clock) -> AsyncIterator[httpx.AsyncClient]:
     async with signed_client(app, clock) as c:
         yield c
     assert app.violations == [], "the server sent responses or events its spec does not allow"
@@ -167,7 +158,7 @@ def callbacks(app: Pipeline) -> Any:
     return app.callbacks
 
 
-def assert_signed_and_valid(received: Received, clock: FakeClock) -> dict[str, Any]:
+def assert_signed_and_valid(received: Received, clock: Clock) -> dict[str, Any]:
     """What every backend should check: the signature (over this path) and the spec's schema."""
     verify_callback("POST", received.path, received.headers, received.body, KEY, SECRET, now=clock.datetime())
     assert received.headers["content-type"] == "application/json"
@@ -182,7 +173,7 @@ def assert_signed_and_valid(received: Received, clock: FakeClock) -> dict[str, A
 
 
 async def test_ace_and_dice_are_signed_verifiable_and_valid(
-    client: httpx.AsyncClient, app: Pipeline, clock: FakeClock, backend: Backend
+    client: httpx.AsyncClient, app: Pipeline, clock: Clock, backend: Backend
 ) -> None:
     await set_callbacks(client, backend.url("/sinch/callback/primary"))
     call_id = await callout(
@@ -254,7 +245,7 @@ async def test_no_delivery_without_callback_urls_or_with_flags_off(
 
 @pytest.mark.parametrize("failure", ["refused", "500", "timeout"])
 async def test_fallback_url_gets_the_event_when_the_primary_fails(
-    make_app: Callable[..., Pipeline], clock: FakeClock, backend: Backend, failure: str
+    make_app: Callable[..., Pipeline], clock: Clock, backend: Backend, failure: str
 ) -> None:
     app = make_app(callback_timeout=0.3)
     primary = {"refused": dead_url(), "500": backend.url("/broken"), "timeout": backend.url("/slow")}[failure]
@@ -287,9 +278,7 @@ async def test_fallback_url_gets_the_event_when_the_primary_fails(
     assert app.violations == []
 
 
-async def test_undeliverable_ace_lets_the_call_go_on(
-    client: httpx.AsyncClient, app: Pipeline, clock: FakeClock
-) -> None:
+async def test_undeliverable_ace_lets_the_call_go_on(client: httpx.AsyncClient, app: Pipeline, clock: Clock) -> None:
     await set_callbacks(client, dead_url(), dead_url())
     call_id = await callout(client, "conferenceCallout", conferenceId="room-x", enableAce=True, enableDice=True)
     records = await callbacks(app).advance(2)
@@ -303,7 +292,7 @@ async def test_undeliverable_ace_lets_the_call_go_on(
 
 
 async def test_ace_connect_conf_joins_and_kick_sends_dice_managerhangup(
-    client: httpx.AsyncClient, app: Pipeline, clock: FakeClock, backend: Backend
+    client: httpx.AsyncClient, app: Pipeline, clock: Clock, backend: Backend
 ) -> None:
     backend.answers["ace"] = {"instructions": [], "action": {"name": "connectConf", "conferenceId": "room-ace"}}
     await set_callbacks(client, backend.url("/sinch/callback"))
@@ -331,7 +320,7 @@ async def test_ace_connect_conf_joins_and_kick_sends_dice_managerhangup(
 
 
 async def test_ace_hangup_ends_the_call_and_connect_conf_can_pick_another_room(
-    client: httpx.AsyncClient, app: Pipeline, clock: FakeClock, backend: Backend
+    client: httpx.AsyncClient, app: Pipeline, clock: Clock, backend: Backend
 ) -> None:
     backend.answers["ace"] = {"instructions": [{"name": "say", "text": "Bye"}], "action": {"name": "hangup"}}
     await set_callbacks(client, backend.url("/cb"))
@@ -368,7 +357,7 @@ async def test_ace_on_a_tts_callout_connect_conf_joins_beyond_the_text(
 
 
 async def test_run_menu_leads_to_a_pie_with_the_first_option_then_its_answer_applies(
-    client: httpx.AsyncClient, app: Pipeline, clock: FakeClock, backend: Backend
+    client: httpx.AsyncClient, app: Pipeline, clock: Clock, backend: Backend
 ) -> None:
     backend.answers["ace"] = {
         "action": {
@@ -444,7 +433,7 @@ async def test_empty_ace_answer_continues(client: httpx.AsyncClient, app: Pipeli
 
 
 async def test_dice_after_manage_call_hangup_kick_all_and_busy(
-    client: httpx.AsyncClient, app: Pipeline, clock: FakeClock, backend: Backend
+    client: httpx.AsyncClient, app: Pipeline, clock: Clock, backend: Backend
 ) -> None:
     await set_callbacks(client, backend.url("/cb"))
     hung = await callout(client, "ttsCallout", text="A long message " * 10, enableDice=True)
@@ -487,7 +476,7 @@ async def test_dice_after_manage_call_hangup_kick_all_and_busy(
 
 
 async def test_custom_callout_inline_svaml_and_pie_url(
-    client: httpx.AsyncClient, app: Pipeline, clock: FakeClock, backend: Backend
+    client: httpx.AsyncClient, app: Pipeline, clock: Clock, backend: Backend
 ) -> None:
     menu = {"name": "runMenu", "menus": [{"id": "m", "options": [{"dtmf": "1", "action": "return(yes)"}]}]}
     backend.answers["pie"] = {"action": {"name": "hangup"}}
@@ -520,7 +509,7 @@ async def test_custom_callout_inline_ace_hangup_and_invalid_ice(client: httpx.As
 
 
 async def test_custom_callout_without_inline_svaml_sends_ice_and_ace_to_the_callback_url(
-    client: httpx.AsyncClient, app: Pipeline, clock: FakeClock, backend: Backend
+    client: httpx.AsyncClient, app: Pipeline, clock: Clock, backend: Backend
 ) -> None:
     backend.answers["ice"] = {"action": {"name": "connectPstn", "number": NUMBER}}
     await set_callbacks(client, backend.url("/cb"))
@@ -552,7 +541,7 @@ async def test_undeliverable_ice_ends_the_call_with_callbackerror(client: httpx.
 
 
 async def test_inspection_endpoint_lists_attempts_without_secrets(
-    make_app: Callable[..., Pipeline], clock: FakeClock, backend: Backend
+    make_app: Callable[..., Pipeline], clock: Clock, backend: Backend
 ) -> None:
     app = make_app(test_controls=True)  # /_sinch/... exist only with test controls, for signed callers
     async with signed_client(app, clock) as client:
@@ -597,7 +586,7 @@ async def test_inspection_paths_stay_out_of_the_api_routing(client: httpx.AsyncC
 
 
 async def test_advance_endpoint_with_test_controls(
-    make_app: Callable[..., Pipeline], clock: FakeClock, backend: Backend
+    make_app: Callable[..., Pipeline], clock: Clock, backend: Backend
 ) -> None:
     app = make_app(test_controls=True)
     async with signed_client(app, clock) as client:
@@ -620,7 +609,7 @@ async def test_advance_endpoint_with_test_controls(
 
 
 async def test_a_misbehaving_backend_never_fails_the_api(
-    client: httpx.AsyncClient, app: Pipeline, clock: FakeClock, backend: Backend
+    client: httpx.AsyncClient, app: Pipeline, clock: Clock, backend: Backend
 ) -> None:
     backend.answers["ace"] = b"\xff\xfe garbage"
     backend.answers["dice"] = b"{ also garbage"

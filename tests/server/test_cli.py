@@ -12,7 +12,9 @@ import pytest
 from sinch_calling._runtime.signing import ApplicationAuth
 from sinch_calling_server.cli import main
 
-from .conftest import KEY, OTHER_KEY, OTHER_SECRET, SECRET, SPEC, ServerProcess, subprocess_env
+from tests.support import ServerProcess, subprocess_env
+
+from .conftest import KEY, OTHER_KEY, OTHER_SECRET, SECRET, SPEC
 
 pytestmark = pytest.mark.slow
 

@@ -20,18 +20,9 @@ import httpx
 import pytest
 from sinch_calling_server import create_app
 
-from .conftest import (
-    KEY,
-    OTHER_KEY,
-    OTHER_SECRET,
-    SECRET,
-    SPEC,
-    FakeClock,
-    ServerProcess,
-    serve_in_thread,
-    signed_client,
-    subprocess_env,
-)
+from tests.support import Clock, ServerProcess, serve, subprocess_env
+
+from .conftest import KEY, OTHER_KEY, OTHER_SECRET, SECRET, SPEC, signed_client
 
 # What `pip install sinch-calling` (without [server]) lacks.
 SERVER_EXTRA = ("yaml", "jsonschema_rs", "orjson", "granian", "uvicorn", "phonenumbers", "uvloop")
@@ -96,12 +87,18 @@ def test_without_the_server_extra_the_missing_extra_is_named() -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_the_help_defaults_are_the_servers() -> None:
-    from sinch_calling_server import auth, cli, delivery, pipeline
+def test_every_setting_has_its_flag_and_the_help_shows_the_servers_defaults() -> None:
+    import dataclasses
 
-    assert cli.DEFAULT_MAX_SKEW == auth.DEFAULT_MAX_SKEW
-    assert cli.DEFAULT_MAX_BODY == pipeline.DEFAULT_MAX_BODY
-    assert cli.DEFAULT_CALLBACK_TIMEOUT == delivery.DEFAULT_TIMEOUT
+    from sinch_calling_server.cli import build_parser
+    from sinch_calling_server.settings import Settings
+
+    text = " ".join(build_parser().format_help().split())
+    for item in dataclasses.fields(Settings):
+        assert (item.metadata["flag"] or "--" + item.name.replace("_", "-")) in text
+    defaults = Settings()
+    assert f"default {defaults.max_skew:.0f}" in text and f"default {defaults.max_body}" in text
+    assert f"default {defaults.callback_timeout:g}" in text
 
 
 @pytest.mark.slow
@@ -157,10 +154,10 @@ def test_claim_port_refuses_a_port_shared_with_so_reuseport() -> None:
 
 
 @pytest.mark.parametrize("suffix", ["", "/", "/v1", "/v1/", "/calling/v1"])
-async def test_record_with_a_base_path_in_upstream(clock: FakeClock, tmp_path: Path, suffix: str) -> None:
+async def test_record_with_a_base_path_in_upstream(clock: Clock, tmp_path: Path, suffix: str) -> None:
     upstream_app = create_app(spec=SPEC, applications={OTHER_KEY: OTHER_SECRET})
-    with serve_in_thread(upstream_app) as port:
-        from sinch_calling_server.auth import Application
+    with serve(upstream_app) as upstream_url:
+        from sinch_calling_server.settings import Application
 
         recorder = create_app(
             spec=SPEC,
@@ -168,7 +165,7 @@ async def test_record_with_a_base_path_in_upstream(clock: FakeClock, tmp_path: P
             clock=clock,
             mode="record",
             recordings=tmp_path,
-            upstream=f"http://127.0.0.1:{port}{suffix}",
+            upstream=upstream_url + suffix,
             upstream_application=Application(OTHER_KEY, OTHER_SECRET),
         )
         async with signed_client(recorder, clock) as client:

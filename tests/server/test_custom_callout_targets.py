@@ -12,7 +12,8 @@ import json
 import httpx
 from sinch_calling_server.pipeline import Pipeline
 
-from .conftest import FakeClock
+from tests.support import Clock
+
 from .test_callbacks_delivery import (  # noqa: F401 (fixtures are used by name)
     NUMBER,
     Backend,
@@ -27,7 +28,7 @@ from .test_callbacks_delivery import (  # noqa: F401 (fixtures are used by name)
 
 
 async def test_urls_in_ace_and_dice_receive_those_events_without_callback_urls(
-    client: httpx.AsyncClient, app: Pipeline, clock: FakeClock, backend: Backend
+    client: httpx.AsyncClient, app: Pipeline, clock: Clock, backend: Backend
 ) -> None:
     backend.answers["ace"] = {"instructions": [{"name": "say", "text": "Hi"}]}  # no action: goes on
     call_id = await callout(

@@ -16,7 +16,9 @@ from sinch_calling_server import create_app
 from sinch_calling_server.pipeline import Pipeline
 from sinch_calling_server.spec import compile_spec
 
-from .conftest import KEY, SECRET, FakeClock, signed_client
+from tests.support import Clock
+
+from .conftest import KEY, SECRET, signed_client
 
 DESTINATION = {"type": "number", "endpoint": "+46700000000"}
 
@@ -47,12 +49,12 @@ class Echo:
     """A backend that reports which operation answered, with what parameters."""
 
     def handle(self, request: Any) -> Any:
-        from sinch_calling_server.pipeline import Reply
+        from sinch_calling_server.messages import Reply
 
         return Reply(200, {"op": request.operation.operation_id, "params": request.path_params, "body": request.body})
 
 
-def echo_app(spec: dict[str, Any], clock: FakeClock) -> Pipeline:
+def echo_app(spec: dict[str, Any], clock: Clock) -> Pipeline:
     app = create_app(spec=spec, applications={KEY: SECRET}, clock=clock)
     app.backend = Echo()
     return app
@@ -135,13 +137,13 @@ async def test_input_errors(client: httpx.AsyncClient) -> None:
         assert set(r.json()) == ERROR_KEYS
 
 
-async def test_body_limit_is_configurable(make_app: Callable[..., Pipeline], clock: FakeClock) -> None:
+async def test_body_limit_is_configurable(make_app: Callable[..., Pipeline], clock: Clock) -> None:
     async with signed_client(make_app(max_body=64), clock) as c:
         r = await c.post("/calling/v1/callouts", json={"method": "ttsCallout", "ttsCallout": {"text": "x" * 100}})
         assert r.status_code == 413
 
 
-async def test_body_read_ends_at_the_declared_length(app: Pipeline, clock: FakeClock) -> None:
+async def test_body_read_ends_at_the_declared_length(app: Pipeline, clock: Clock) -> None:
     """granian follows the body with an empty closing message; waiting for it cost a wake-up per POST."""
     body = json.dumps({"method": "ttsCallout", "ttsCallout": {"destination": DESTINATION, "text": "hi"}}).encode()
     request = httpx.Request(
@@ -182,7 +184,7 @@ async def test_a_utf16_body_is_read(client: httpx.AsyncClient) -> None:
     assert r.status_code == 200, r.text
 
 
-async def test_chunked_body_over_the_limit(make_app: Callable[..., Pipeline], clock: FakeClock) -> None:
+async def test_chunked_body_over_the_limit(make_app: Callable[..., Pipeline], clock: Clock) -> None:
     app = make_app(max_body=1000)
     sent: list[dict[str, Any]] = []
     chunks = [{"type": "http.request", "body": b"x" * 600, "more_body": True}] * 3
@@ -259,7 +261,7 @@ def _raw_request(app: Pipeline, method: str, path: bytes, headers: list[tuple[by
     body=st.one_of(st.binary(max_size=200), st.just(b'{"method":"ttsCallout"}')),
 )
 def test_garbage_never_produces_a_500(
-    method: str, path: bytes, headers: list[tuple[bytes, bytes]], body: bytes, clock: FakeClock
+    method: str, path: bytes, headers: list[tuple[bytes, bytes]], body: bytes, clock: Clock
 ) -> None:
     status = _raw_request(_garbage_app(clock), method, path, headers, body)
     assert status < 500
@@ -268,7 +270,7 @@ def test_garbage_never_produces_a_500(
 _GARBAGE_APPS: dict[int, Pipeline] = {}
 
 
-def _garbage_app(clock: FakeClock) -> Pipeline:
+def _garbage_app(clock: Clock) -> Pipeline:
     from .conftest import SPEC
 
     if not _GARBAGE_APPS:
@@ -276,7 +278,7 @@ def _garbage_app(clock: FakeClock) -> Pipeline:
     return _GARBAGE_APPS[0]
 
 
-def test_garbage_with_valid_signatures_never_produces_a_500(clock: FakeClock) -> None:
+def test_garbage_with_valid_signatures_never_produces_a_500(clock: Clock) -> None:
     """Well-signed requests carrying odd bodies and paths reach validation and the handlers."""
     from sinch_calling._runtime.signing import compute_signature, content_md5, decode_secret, string_to_sign
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -12,18 +13,27 @@ import httpx
 import pytest
 import yaml
 from sinch_calling_server import Application, create_app
-from sinch_calling_server.pipeline import Pipeline, Reply, ResponseViolation, check_reply
+from sinch_calling_server.messages import Reply, ResponseViolation, check_reply
+from sinch_calling_server.pipeline import Pipeline
 from sinch_calling_server.recordings import load_cassettes, packaged_recordings, redact
-from sinch_calling_server.spec import compile_spec, load_spec
+from sinch_calling_server.spec import CompiledSpec, compile_spec, load_spec
 
-from .conftest import KEY, OTHER_KEY, OTHER_SECRET, SECRET, SPEC, FakeClock, serve_in_thread, signed_client
+from tests.support import Clock, serve
+
+from .conftest import KEY, OTHER_KEY, OTHER_SECRET, SECRET, SPEC, signed_client
 
 SHIPPED = load_cassettes(packaged_recordings())
 
 
+@functools.cache
+def compiled_spec() -> CompiledSpec:
+    """Compiled once for the module (half a second each time); tests only read it."""
+    return compile_spec(load_spec(SPEC))
+
+
 @pytest.mark.parametrize("interaction", SHIPPED, ids=[str(i["source"]) for i in SHIPPED])
 def test_every_shipped_recording_fits_the_spec(interaction: dict[str, Any]) -> None:
-    compiled = compile_spec(load_spec(SPEC))
+    compiled = compiled_spec()
     request, response = interaction["request"], interaction["response"]
     found = compiled.match("/v1" + request["path"])
     assert found is not None, request["path"]
@@ -41,11 +51,11 @@ def test_every_shipped_recording_fits_the_spec(interaction: dict[str, Any]) -> N
 
 
 def test_shipped_recordings_cover_every_operation() -> None:
-    compiled = compile_spec(load_spec(SPEC))
+    compiled = compiled_spec()
     assert {i["operationId"] for i in SHIPPED} == set(compiled.operations)
 
 
-async def test_replay_answers_the_seed_examples(make_app: Callable[..., Pipeline], clock: FakeClock) -> None:
+async def test_replay_answers_the_seed_examples(make_app: Callable[..., Pipeline], clock: Clock) -> None:
     app = make_app(mode="replay")
     async with signed_client(app, clock) as c:
         r = await c.get("/v1/configuration/numbers/")
@@ -72,7 +82,7 @@ async def test_replay_answers_the_seed_examples(make_app: Callable[..., Pipeline
 
 
 async def test_replay_repeats_in_recorded_order(
-    make_app: Callable[..., Pipeline], clock: FakeClock, tmp_path: Path
+    make_app: Callable[..., Pipeline], clock: Clock, tmp_path: Path
 ) -> None:
     entries = [
         {
@@ -91,7 +101,7 @@ async def test_replay_repeats_in_recorded_order(
     assert statuses == ["ONGOING", "FINAL", "FINAL"]
 
 
-async def test_replay_falls_back_to_the_simulation(make_app: Callable[..., Pipeline], clock: FakeClock) -> None:
+async def test_replay_falls_back_to_the_simulation(make_app: Callable[..., Pipeline], clock: Clock) -> None:
     async with signed_client(make_app(mode="replay", fallback="simulate"), clock) as c:
         r = await c.get("/v1/configuration/numbers/")
         assert r.json()["numbers"][0]["number"] == "+19160001112222"  # recorded
@@ -120,18 +130,18 @@ def test_redact() -> None:
     }
 
 
-async def test_record_then_replay(clock: FakeClock, tmp_path: Path) -> None:
+async def test_record_then_replay(clock: Clock, tmp_path: Path) -> None:
     """Record through this server in front of a live upstream (another instance), then replay."""
     # The recorder signs upstream requests with the real time, as the real API expects.
     upstream_app = create_app(spec=SPEC, applications={OTHER_KEY: OTHER_SECRET}, validate_responses=True)
-    with serve_in_thread(upstream_app) as port:
+    with serve(upstream_app) as upstream_url:
         recorder = create_app(
             spec=SPEC,
             applications={KEY: SECRET},
             clock=clock,
             mode="record",
             recordings=tmp_path,
-            upstream=f"http://127.0.0.1:{port}",
+            upstream=upstream_url,
             upstream_application=Application(OTHER_KEY, OTHER_SECRET),
         )
         async with signed_client(recorder, clock) as c:
@@ -172,7 +182,7 @@ async def test_record_then_replay(clock: FakeClock, tmp_path: Path) -> None:
     assert replayer.violations == []
 
 
-async def test_record_refuses_an_answer_that_violates_the_spec(clock: FakeClock, tmp_path: Path) -> None:
+async def test_record_refuses_an_answer_that_violates_the_spec(clock: Clock, tmp_path: Path) -> None:
     seen_authorization: list[bytes] = []
 
     async def bad_upstream(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -182,14 +192,14 @@ async def test_record_refuses_an_answer_that_violates_the_spec(clock: FakeClock,
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": b'{"callId": 5}'})
 
-    with serve_in_thread(bad_upstream) as port:
+    with serve(bad_upstream) as upstream_url:
         recorder = create_app(
             spec=SPEC,
             applications={KEY: SECRET},
             clock=clock,
             mode="record",
             recordings=tmp_path,
-            upstream=f"http://127.0.0.1:{port}",
+            upstream=upstream_url,
             upstream_application=Application(OTHER_KEY, OTHER_SECRET),
             upstream_basic=True,
         )
@@ -206,7 +216,7 @@ async def test_record_refuses_an_answer_that_violates_the_spec(clock: FakeClock,
 
 
 def test_check_reply_catches_undeclared_statuses() -> None:
-    compiled = compile_spec(load_spec(SPEC))
+    compiled = compiled_spec()
     with pytest.raises(ResponseViolation, match="not declared"):
         check_reply(compiled.operations["getNumbers"], Reply(404, {"errorCode": 1, "message": "x"}))
     check_reply(compiled.operations["getNumbers"], Reply(401, {"errorCode": "40108", "message": "x"}))

@@ -8,10 +8,12 @@ import httpx
 from sinch_calling._runtime.signing import ApplicationAuth
 from sinch_calling_server.pipeline import Pipeline
 
-from .conftest import KEY, SECRET, FakeClock
+from tests.support import Clock
+
+from .conftest import KEY, SECRET
 
 
-async def send_twice(app: Pipeline, clock: FakeClock) -> tuple[int, int]:
+async def send_twice(app: Pipeline, clock: Clock) -> tuple[int, int]:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
         request = client.build_request("GET", "/v1/configuration/numbers")
         signed = next(ApplicationAuth(KEY, SECRET, clock=clock.datetime).auth_flow(request))
@@ -20,14 +22,12 @@ async def send_twice(app: Pipeline, clock: FakeClock) -> tuple[int, int]:
         return first.status_code, second.status_code
 
 
-async def test_a_replay_within_the_skew_is_accepted_by_default(
-    make_app: Callable[..., Pipeline], clock: FakeClock
-) -> None:
+async def test_a_replay_within_the_skew_is_accepted_by_default(make_app: Callable[..., Pipeline], clock: Clock) -> None:
     assert await send_twice(make_app(), clock) == (200, 200)
 
 
 async def test_the_replay_guard_refuses_the_same_signed_request_twice(
-    make_app: Callable[..., Pipeline], clock: FakeClock
+    make_app: Callable[..., Pipeline], clock: Clock
 ) -> None:
     app = make_app(replay_guard=True)
     assert await send_twice(app, clock) == (200, 401)

@@ -11,7 +11,8 @@ import httpx
 import pytest
 from sinch_calling_server.pipeline import Pipeline
 
-from .conftest import FakeClock
+from tests.support import Clock
+
 from .test_auth import signed_headers
 
 CALLING = "/calling/v1"
@@ -25,7 +26,7 @@ def conference(endpoint: str, conference_id: str) -> dict[str, object]:
     }
 
 
-async def join(client: httpx.AsyncClient, clock: FakeClock, conference_id: str, endpoint: str) -> str:
+async def join(client: httpx.AsyncClient, clock: Clock, conference_id: str, endpoint: str) -> str:
     r = await client.post(f"{CALLING}/callouts", json=conference(endpoint, conference_id))
     assert r.status_code == 200, r.text
     clock.advance(3)  # answered: in the conference
@@ -38,7 +39,7 @@ async def participants(client: httpx.AsyncClient, conference_id: str) -> list[st
     return [p["id"] for p in r.json()["participants"]]
 
 
-async def test_empty_call_id_with_a_trailing_slash_is_not_kick_all(client: httpx.AsyncClient, clock: FakeClock) -> None:
+async def test_empty_call_id_with_a_trailing_slash_is_not_kick_all(client: httpx.AsyncClient, clock: Clock) -> None:
     first = await join(client, clock, "room", "+46700000001")
     second = await join(client, clock, "room", "+46700000002")
     for path in (f"{CALLING}/conferences/id/room/", f"{CALLING}/conferences/id/room//", "/v1/conferences/id/room/"):
@@ -50,7 +51,7 @@ async def test_empty_call_id_with_a_trailing_slash_is_not_kick_all(client: httpx
 
 
 async def test_a_trailing_slash_still_works_where_it_cannot_change_the_route(
-    client: httpx.AsyncClient, clock: FakeClock
+    client: httpx.AsyncClient, clock: Clock
 ) -> None:
     for path in ("/v1/configuration/numbers/", f"{CALLING}/configuration/numbers/"):
         assert (await client.get(path)).status_code == 200, path
@@ -70,7 +71,7 @@ async def test_a_trailing_slash_still_works_where_it_cannot_change_the_route(
 
 
 async def test_a_signature_for_one_path_is_refused_for_its_encoded_slash_twin(
-    raw_client: httpx.AsyncClient, client: httpx.AsyncClient, clock: FakeClock
+    raw_client: httpx.AsyncClient, client: httpx.AsyncClient, clock: Clock
 ) -> None:
     victim = await join(client, clock, "room", "+46700000004")
     signed_for = f"{CALLING}/conferences/id/room/Q"
@@ -115,18 +116,19 @@ async def raw_client(app: Pipeline) -> httpx.AsyncClient:
 
 def test_sinch_1_1_4_signs_the_path_before_it_is_encoded() -> None:
     """Why the decoded form is still accepted: sinch 1.1.4 signs ``my room``, requests sends ``my%20room``."""
-    import time
 
     from sinch import SinchClient
     from sinch.domains.voice.exceptions import VoiceException
     from sinch_calling_server import create_app
 
-    from .conftest import KEY, SECRET, SPEC, serve_in_thread
+    from tests.support import serve
 
-    app = create_app(spec=SPEC, applications={KEY: SECRET}, clock=FakeClock(time.time()))
-    with serve_in_thread(app) as port:
+    from .conftest import KEY, SECRET, SPEC
+
+    app = create_app(spec=SPEC, applications={KEY: SECRET}, clock=Clock())
+    with serve(app) as url:
         sdk = SinchClient(application_key=KEY, application_secret=SECRET)
-        sdk.configuration.voice_origin = f"127.0.0.1:{port}"
+        sdk.configuration.voice_origin = url.removeprefix("http://")
         sdk.configuration.disable_https = True
         with pytest.raises(VoiceException) as raised:
             sdk.voice.conferences.get(conference_id="my room")

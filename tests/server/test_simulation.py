@@ -7,9 +7,12 @@ import uuid
 
 import httpx
 import pytest
-from sinch_calling_server.simulation import iso, new_call_id
+from sinch_calling_server.clock import iso
+from sinch_calling_server.simulation import new_call_id
 
-from .conftest import KEY, OTHER_KEY, FakeClock
+from tests.support import Clock
+
+from .conftest import KEY, OTHER_KEY
 
 V1 = "/v1"
 CALLING = "/calling/v1"
@@ -161,7 +164,7 @@ async def test_query_number(client: httpx.AsyncClient) -> None:
 # ---------------------------------------------------------------- calls
 
 
-async def test_tts_call_lifecycle_is_deterministic(client: httpx.AsyncClient, clock: FakeClock) -> None:
+async def test_tts_call_lifecycle_is_deterministic(client: httpx.AsyncClient, clock: Clock) -> None:
     call_id = await callout(client, tts())
     url = f"{CALLING}/calls/id/{call_id}"
     r = await client.get(url)
@@ -190,14 +193,14 @@ async def test_tts_call_lifecycle_is_deterministic(client: httpx.AsyncClient, cl
     assert body["debitMinutes"] == 1
 
 
-async def test_scripted_outcomes(client: httpx.AsyncClient, clock: FakeClock) -> None:
+async def test_scripted_outcomes(client: httpx.AsyncClient, clock: Clock) -> None:
     call_id = await callout(client, tts(endpoint="+46000000002"))
     clock.advance(5)
     body = (await client.get(f"{CALLING}/calls/id/{call_id}")).json()
     assert (body["status"], body["result"], body["duration"]) == ("FINAL", "BUSY", 0)
 
 
-async def test_hangup_ends_the_call_with_managerhangup(client: httpx.AsyncClient, clock: FakeClock) -> None:
+async def test_hangup_ends_the_call_with_managerhangup(client: httpx.AsyncClient, clock: Clock) -> None:
     call_id = await callout(client, conference("+46708168731"))
     clock.advance(10)
     r = await client.patch(
@@ -246,7 +249,7 @@ async def test_manage_call_leg_and_refusals(client: httpx.AsyncClient) -> None:
 # ---------------------------------------------------------------- conferences
 
 
-async def test_conference_flow(client: httpx.AsyncClient, clock: FakeClock) -> None:
+async def test_conference_flow(client: httpx.AsyncClient, clock: Clock) -> None:
     first = await callout(client, conference("+46708168731"))
     clock.advance(1)
     second = await callout(client, conference("+46708425201"))
@@ -294,7 +297,7 @@ async def test_conference_flow(client: httpx.AsyncClient, clock: FakeClock) -> N
     assert r.status_code == 404
 
 
-async def test_custom_callout(client: httpx.AsyncClient, clock: FakeClock) -> None:
+async def test_custom_callout(client: httpx.AsyncClient, clock: Clock) -> None:
     call_id = await callout(
         client,
         {

@@ -8,9 +8,7 @@ failure, so a fixed SDK (or a broken server) shows up here.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -23,32 +21,31 @@ from sinch.domains.voice.models.svaml.actions.actions import (
 )
 from sinch.domains.voice.models.svaml.instructions.instructions import SayInstruction
 from sinch_calling_server import create_app
-from sinch_calling_server.pipeline import Pipeline
 
-from .conftest import KEY, OTHER_KEY, SECRET, SPEC, FakeClock, serve_in_thread
+from tests.support import Clock, serve
 
-
-@dataclass
-class LiveServer:
-    app: Pipeline
-    clock: FakeClock
-    port: int
+from .conftest import KEY, OTHER_KEY, SECRET, SPEC
 
 
 @pytest.fixture(scope="module")
-def live_server() -> Iterator[LiveServer]:
-    clock = FakeClock(time.time())  # the SDK signs with the real time; this one moves only on request
-    app = create_app(spec=SPEC, applications={KEY: SECRET, OTHER_KEY: SECRET}, clock=clock, validate_responses=True)
-    with serve_in_thread(app) as port:
-        yield LiveServer(app, clock, port)
+def sdk_clock() -> Clock:
+    return Clock()  # the SDK signs with the real time; this one moves only on request
+
+
+@pytest.fixture(scope="module")
+def sdk_origin(sdk_clock: Clock) -> Iterator[str]:
+    """``host:port`` of the recorded server the SDK talks to (its configuration takes no scheme)."""
+    app = create_app(spec=SPEC, applications={KEY: SECRET, OTHER_KEY: SECRET}, clock=sdk_clock, validate_responses=True)
+    with serve(app) as url:
+        yield url.removeprefix("http://")
     assert app.violations == [], "the server sent responses its spec does not allow"
 
 
 @pytest.fixture
-def voice(live_server: LiveServer) -> Any:
+def voice(sdk_origin: str) -> Any:
     client = SinchClient(application_key=KEY, application_secret=SECRET)
-    client.configuration.voice_origin = f"127.0.0.1:{live_server.port}"
-    client.configuration.voice_applications_origin = f"127.0.0.1:{live_server.port}"
+    client.configuration.voice_origin = sdk_origin
+    client.configuration.voice_applications_origin = sdk_origin
     client.configuration.disable_https = True
     return client.voice
 
@@ -90,7 +87,7 @@ def test_query_number(voice: Any) -> None:
     assert looked_up.rate == {"currencyId": "USD", "amount": 0.0368}
 
 
-def test_call_flow(voice: Any, live_server: LiveServer) -> None:
+def test_call_flow(voice: Any, sdk_clock: Clock) -> None:
     destination = {"type": "number", "endpoint": "+46730170101"}
     placed = voice.callouts.text_to_speech(
         destination=destination, cli="+46000000000", text="Hello from the SDK", locale="en-US", custom="c1"
@@ -103,7 +100,7 @@ def test_call_flow(voice: Any, live_server: LiveServer) -> None:
     with pytest.raises(TypeError, match="not subscriptable"):
         voice.calls.get(call_id)
 
-    live_server.clock.advance(3)
+    sdk_clock.advance(3)
     voice.calls.update(
         call_id, instructions=[SayInstruction(text="Still there?", locale="en-US")], action=ContinueAction()
     )
@@ -129,7 +126,7 @@ def test_sdk_bug_nested_actions_are_sent_in_snake_case_with_nulls(voice: Any) ->
         voice.calls.update(call_id, instructions=[SayInstruction(text="hi")], action=ContinueAction())
 
 
-def test_conference_flow(voice: Any, live_server: LiveServer) -> None:
+def test_conference_flow(voice: Any, sdk_clock: Clock) -> None:
     first = voice.conferences.call(
         destination={"type": "number", "endpoint": "+46708168731"},
         conference_id="sdk-room",
@@ -142,7 +139,7 @@ def test_conference_flow(voice: Any, live_server: LiveServer) -> None:
     second = voice.callouts.conference(
         destination={"type": "number", "endpoint": "+46708425201"}, conference_id="sdk-room"
     ).call_id
-    live_server.clock.advance(5)
+    sdk_clock.advance(5)
 
     participants = voice.conferences.get("sdk-room").participants
     assert {p.id for p in participants} == {first, second}
@@ -173,9 +170,9 @@ def test_custom_callout(voice: Any) -> None:
     assert len(placed.call_id) == 32
 
 
-def test_wrong_secret_is_refused(live_server: LiveServer) -> None:
+def test_wrong_secret_is_refused(sdk_origin: str) -> None:
     client = SinchClient(application_key=KEY, application_secret="d3Jvbmc=")
-    client.configuration.voice_applications_origin = f"127.0.0.1:{live_server.port}"
+    client.configuration.voice_applications_origin = sdk_origin
     client.configuration.disable_https = True
     with pytest.raises(VoiceException, match="Invalid credentials") as refused:
         client.voice.applications.get_numbers()

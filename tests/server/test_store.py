@@ -12,7 +12,9 @@ import pytest
 from sinch_calling._runtime.signing import ApplicationAuth
 from sinch_calling_server.store import MemoryStore, SqliteStore, Store
 
-from .conftest import KEY, SECRET, ServerProcess
+from tests.support import ServerProcess
+
+from .conftest import KEY, SECRET
 
 
 @pytest.fixture(params=["memory", "sqlite"])

@@ -13,7 +13,9 @@ import httpx
 import pytest
 from sinch_calling_server.pipeline import Pipeline
 
-from .conftest import KEY, SECRET, FakeClock, signed_client
+from tests.support import Clock
+
+from .conftest import KEY, SECRET, signed_client
 
 ENDPOINTS = [("GET", "/_sinch/deliveries"), ("DELETE", "/_sinch/deliveries"), ("POST", "/_sinch/advance")]
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
@@ -25,7 +27,7 @@ def anonymous(app: Pipeline) -> httpx.AsyncClient:
 
 @pytest.mark.parametrize(("method", "path"), ENDPOINTS)
 async def test_without_test_controls_every_endpoint_is_unknown(
-    make_app: Callable[..., Pipeline], clock: FakeClock, method: str, path: str
+    make_app: Callable[..., Pipeline], clock: Clock, method: str, path: str
 ) -> None:
     app = make_app()
     for client in (anonymous(app), signed_client(app, clock)):
@@ -36,7 +38,7 @@ async def test_without_test_controls_every_endpoint_is_unknown(
 
 @pytest.mark.parametrize(("method", "path"), ENDPOINTS)
 async def test_with_test_controls_the_applications_credentials_are_needed(
-    make_app: Callable[..., Pipeline], clock: FakeClock, method: str, path: str
+    make_app: Callable[..., Pipeline], clock: Clock, method: str, path: str
 ) -> None:
     app = make_app(test_controls=True)
     async with anonymous(app) as client:
@@ -54,7 +56,7 @@ async def test_with_test_controls_the_applications_credentials_are_needed(
 
 @pytest.mark.parametrize("seconds", ["1e20", "inf", "-inf", "nan", "-1", "2678401", "1e308", ""])
 async def test_advance_refuses_out_of_range_seconds_and_keeps_working(
-    make_app: Callable[..., Pipeline], clock: FakeClock, seconds: str
+    make_app: Callable[..., Pipeline], clock: Clock, seconds: str
 ) -> None:
     app = make_app(test_controls=True)
     async with signed_client(app, clock) as client:

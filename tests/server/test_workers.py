@@ -16,7 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .conftest import KEY, SECRET, ServerProcess
+from tests.support import ServerProcess
+
+from .conftest import KEY, SECRET
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc (Linux)")]
 

@@ -10,7 +10,8 @@ checks such a request step by step and names the failed check in ``CallbackVerif
 ``authorization``    the ``Authorization`` header is missing, repeated or malformed
 ``scheme``           its scheme is not ``Application`` (any case)
 ``application_key``  it names another application
-``timestamp``        ``x-timestamp`` is missing, repeated or not ISO-8601, or it is further
+``timestamp``        ``x-timestamp`` is missing, repeated or not a timestamp (ISO-8601, or an
+                     RFC 1123 date: ``timestamps.parse_timestamp``), or it is further
                      from ``now`` than ``max_age`` (too old: a replay; too new: a bad clock)
 ``signature``        the HMAC does not match the method, path, body and headers received
 ===================  ======================================================================
@@ -27,14 +28,14 @@ from __future__ import annotations
 
 import hmac
 import json
-import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol, TypeAlias, TypeVar
 
 from .exceptions import CallbackVerificationError, SinchCallingError
 from .parsing import FieldError, parse_discriminated
-from .signing import decode_secret, parse_authorization, request_signature
+from .signing import decode_secret, parse_authorization, signature_matches
+from .timestamps import parse_timestamp
 
 __all__ = [
     "DEFAULT_MAX_AGE",
@@ -63,13 +64,6 @@ _SCHEME = "application"
 _SIGNED_HEADERS = ("authorization", "x-timestamp", "content-type")
 # Longest slice of a received value quoted in an error message.
 _MAX_QUOTED = 80
-# ISO-8601 date-time in UTC or with an offset; any number of fractional digits (Sinch sends
-# none or milliseconds, the old Python SDK microseconds and "+00:00"). ASCII digits only.
-_TIMESTAMP = re.compile(
-    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})[Tt ](?P<h>[0-9]{2}):(?P<m>[0-9]{2}):(?P<s>[0-9]{2})"
-    r"(?:[.,](?P<fraction>[0-9]+))?"
-    r"(?P<zone>[Zz]|[+-][0-9]{2}(?::?[0-9]{2})?)?"
-)
 
 
 def verify_callback(
@@ -131,10 +125,15 @@ def verify_callback(
     content_types = received.get("content-type", [])
     if len(content_types) > 1:
         raise CallbackVerificationError("signature", "the Content-Type header is repeated")
-    expected = request_signature(
-        secret, method, bytes(body), content_types[0] if content_types else "", timestamp, path
-    )
-    if not hmac.compare_digest(expected.encode("ascii"), signature.encode("utf-8")):
+    if not signature_matches(
+        secret,
+        signature,
+        method=method,
+        paths=(path.split("?", 1)[0],),  # the query is not signed
+        body=bytes(body),
+        content_type=content_types[0] if content_types else "",
+        timestamp=timestamp,
+    ):
         raise CallbackVerificationError(
             "signature",
             "the signature does not match this method, path, body, Content-Type and x-timestamp "
@@ -193,34 +192,6 @@ def _quote(value: str) -> str:
     if len(value) > _MAX_QUOTED:
         return repr(value[: _MAX_QUOTED - 1] + "…")
     return repr(value)
-
-
-def parse_timestamp(value: str) -> datetime:
-    """Parse an ``x-timestamp`` into an aware UTC ``datetime``.
-
-    Accepts ISO-8601 with ``Z``, an offset (``+00:00``, ``+0000``, ``+00``) or no zone (taken as
-    UTC), and fractional seconds of any length (digits past microseconds are dropped).
-    Raises ``ValueError`` naming the value otherwise.
-    """
-    match = _TIMESTAMP.fullmatch(value)
-    if match is None:
-        raise ValueError(f"x-timestamp {_quote(value)} is not an ISO-8601 date and time")
-    fraction = (match["fraction"] or "")[:6].ljust(6, "0")
-    try:
-        year, month, day = (int(part) for part in match["date"].split("-"))
-        parsed = datetime(
-            year, month, day, int(match["h"]), int(match["m"]), int(match["s"]), int(fraction), tzinfo=timezone.utc
-        )
-    except ValueError:
-        raise ValueError(f"x-timestamp {_quote(value)} is not a valid date and time") from None
-    zone = match["zone"]
-    if zone and zone not in ("Z", "z"):
-        digits = zone[1:].replace(":", "")
-        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
-        if offset >= timedelta(hours=24):
-            raise ValueError(f"x-timestamp {_quote(value)} has an invalid UTC offset")
-        parsed -= offset if zone[0] == "+" else -offset
-    return parsed
 
 
 class CallbackParseError(SinchCallingError, ValueError):

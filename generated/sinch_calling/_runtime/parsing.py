@@ -24,9 +24,9 @@ from enum import Enum
 from typing import Any, Literal, TypeVar, cast
 
 import httpx
-from dateutil.parser import isoparse
 
 from .exceptions import ResponseValidationError
+from .timestamps import parse_iso_datetime
 
 __all__ = [
     "UNSET",
@@ -117,17 +117,14 @@ def pop_field(data: dict[str, Any], name: str, aliases: tuple[str, ...], default
 def parse_datetime(value: object, field: str) -> datetime.datetime:
     """Parse an ISO-8601 date-time field as Sinch sends it (``Z``, offsets, any fraction length).
 
-    ``datetime.fromisoformat`` (upstream's choice) refuses a trailing ``Z`` before Python 3.11.
+    The grammar is ``timestamps.parse_iso_datetime``'s, the one ``x-timestamp`` is read with, on
+    every Python version (``datetime.fromisoformat`` takes other forms on 3.11 than on 3.10).
     """
     if not isinstance(value, str):
         raise FieldError(field, _type_message(field, (str,), value))
     try:
-        return datetime.datetime.fromisoformat(value)  # fast (C), and enough on Python >= 3.11
-    except ValueError:
-        pass
-    try:
-        return isoparse(value)  # a trailing Z on 3.10, fractions of unusual length, ...
-    except (ValueError, OverflowError) as exc:
+        return parse_iso_datetime(value)
+    except ValueError as exc:
         raise FieldError(field, f"field {field!r} is not an ISO-8601 date-time: {value!r}") from exc
 
 
