@@ -240,7 +240,10 @@ class CallFlow:
             if "aceSvaml" in cb:
                 self._apply_text(call, cb["aceSvaml"], "ace", at)
                 return None
-            return Outgoing("ace", call["callId"], self._common(call, "ace", at), self._targets(cb, "ace", key), key)
+            body = self._common(call, "ace", at)
+            if call.get("amd"):
+                body["amd"] = call["amd"]  # a scripted callee: a machine or a person answered
+            return Outgoing("ace", call["callId"], body, self._targets(cb, "ace", key), key)
         if kind == "pie":
             if "pieSvaml" in cb:
                 self._apply_text(call, cb["pieSvaml"], "pie", at)

@@ -405,6 +405,13 @@ class CallbackDispatcher:
             if method != "POST":
                 raise _not_allowed(method, "POST")
             return Reply(200, {"callId": self._inbound_call(query)})
+        if route == "callees":
+            if method != "POST":
+                raise _not_allowed(method, "POST")
+            if self.simulation is None or not query.get("number"):
+                raise ApiError(400, errors.MISSING_PARAMETER, "Missing parameter: number")
+            self.simulation.script_callee(query["number"], query.get("answer", ""))
+            return Reply(204)
         if route == "state":
             if method not in ("GET", "HEAD"):
                 raise _not_allowed(method, "GET, HEAD")

@@ -117,6 +117,16 @@ def load_fixtures(directory: str | Path | None = None) -> Fixtures:
     )
 
 
+# What a scripted callee does (``/_sinch/callees``): not answer, or answer as a machine or a person.
+CALLEES: Mapping[str, Mapping[str, Any]] = {
+    "busy": {"result": "BUSY", "reason": "N/A"},
+    "noanswer": {"result": "NOANSWER", "reason": "TIMEOUT"},
+    "failed": {"result": "FAILED", "reason": "GENERALERROR"},
+    "machine": {"amd": {"status": "machine", "reason": "beep", "duration": 3}},
+    "human": {"amd": {"status": "human", "reason": "n/a", "duration": 1}},
+}
+
+
 def new_call_id() -> str:
     """32 hex digits of a version-4 UUID, like the seed's call ids.
 
@@ -330,7 +340,9 @@ class Simulation:
             "applicationKey": request.caller.key,
         }
         outcome = self.fixtures.outcomes.get(call["to"]["endpoint"])
-        if outcome is not None:
+        if outcome is not None and "amd" in outcome:
+            call["amd"] = copy.deepcopy(outcome["amd"])  # answered, by a machine or a person: the ACE says which
+        elif outcome is not None:
             call["answerAt"] = None
             call["end"] = {"at": now + self.ring_seconds, "result": outcome["result"], "reason": outcome["reason"]}
         # With an ACE to deliver, a conference callout joins when the backend answers connectConf.
@@ -344,6 +356,13 @@ class Simulation:
         if self.flow is not None:
             self.flow.start(call)
         return {"callId": call_id}
+
+    def script_callee(self, number: str, behaviour: str) -> None:
+        """Make callouts to ``number`` end unanswered (busy, noanswer, failed) or be answered by a
+        machine or a person (the ACE carries the answering machine detection result)."""
+        if behaviour not in CALLEES:
+            raise ApiError(400, errors.ILLEGAL_PARAMETERS, f"Illegal parameter answer: one of {sorted(CALLEES)}")
+        self.fixtures.outcomes[number] = dict(CALLEES[behaviour])
 
     def inbound_call(
         self,

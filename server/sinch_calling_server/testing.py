@@ -166,6 +166,15 @@ class RecordedServer:
         response.raise_for_status()
         return str(response.json()["callId"])
 
+    def script_callee(self, number: str, answer: str) -> None:
+        """How callouts to ``number`` go: ``"busy"``, ``"noanswer"`` or ``"failed"`` (never
+        answered), or ``"machine"`` / ``"human"`` (answered; the ACE carries that AMD result)."""
+        import httpx
+
+        auth = httpx.BasicAuth(self.credentials.application_key, self.credentials.application_secret)
+        params = {"number": number, "answer": answer}
+        httpx.post(f"{self.url}/_sinch/callees", params=params, auth=auth, timeout=30).raise_for_status()
+
     @property
     def deliveries(self) -> list[dict[str, Any]]:
         """Every callback this server delivered (request, answer, status, timing)."""

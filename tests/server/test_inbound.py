@@ -73,3 +73,31 @@ def test_the_controls_refuse_bad_calls(sinch_server: Any, sinch_credentials: Any
     assert httpx.post(url, params={"to": APP_NUMBER}, auth=auth).json()["errorCode"] == 40002
     assert httpx.post(url, params={"cli": CALLER, "to": APP_NUMBER, "hangupAfter": "x"}, auth=auth).status_code == 400
     assert httpx.post(url, params={"cli": CALLER, "to": APP_NUMBER}).status_code == 401
+
+
+@pytest.mark.parametrize(("answer", "result", "reason"), [("busy", "BUSY", "N/A"), ("noanswer", "NOANSWER", "TIMEOUT")])
+def test_a_callee_that_does_not_answer(
+    sinch_server: Any, sinch_client: Any, answer: str, result: str, reason: str
+) -> None:
+    sinch_server.script_callee("+46700000042", answer)
+    call_id = sinch_client.callouts.tts(destination={"type": "number", "endpoint": "+46700000042"}, text="Hi").call_id
+    sinch_server.advance(5)
+    ended = sinch_client.calls.get(call_id)
+    assert (ended.status, ended.result, ended.reason) == ("FINAL", result, reason)
+
+
+def test_an_answering_machine_shows_in_the_ace(sinch_server: Any, sinch_client: Any, app_url: str) -> None:
+    sinch_server.script_callee("+46700000043", "machine")
+    sinch_server.script_callee("+46700000044", "human")
+    machine = sinch_client.callouts.tts(
+        destination={"type": "number", "endpoint": "+46700000043"}, text="Hi", enable_ace=True
+    )
+    person = sinch_client.callouts.tts(
+        destination={"type": "number", "endpoint": "+46700000044"}, text="Hi", enable_ace=True
+    )
+    aces = {record["callId"]: record for record in sinch_server.advance(3)}
+    assert aces[machine.call_id]["request"]["amd"] == {"status": "machine", "reason": "beep", "duration": 3}
+    assert aces[person.call_id]["request"]["amd"]["status"] == "human"
+    assert all(record["ok"] for record in aces.values())  # the example app took both ACEs
+    with pytest.raises(httpx.HTTPStatusError):
+        sinch_server.script_callee("+46700000045", "sometimes")
