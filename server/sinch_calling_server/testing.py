@@ -31,6 +31,7 @@ import socket
 import ssl
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -115,6 +116,11 @@ class RecordedServer:
     credentials: Credentials
     clock: ManualClock
     app: Any
+    call_ids: list[str] = field(default_factory=list)  # the ids the next calls get (then random ones)
+
+    def use_call_ids(self, *call_ids: str) -> None:
+        """Give the next calls (callouts, inbound calls) these ids, in order: reproducible tests."""
+        self.call_ids.extend(call_ids)
 
     @property
     def faults(self) -> Any:
@@ -206,7 +212,7 @@ class RecordedServer:
         )
 
 
-def _new_app(credentials: Credentials, clock: ManualClock) -> Any:
+def _new_app(credentials: Credentials, clock: ManualClock, call_ids: list[str]) -> Any:
     try:
         from . import create_app
     except ImportError as exc:  # pragma: no cover - the message is the point
@@ -215,6 +221,7 @@ def _new_app(credentials: Credentials, clock: ManualClock) -> Any:
     return create_app(
         applications={credentials.application_key: credentials.application_secret},
         clock=clock,  # frozen: the simulation moves only with advance(); signatures stay fresh
+        id_factory=lambda: call_ids.pop(0) if call_ids else uuid.uuid4().hex,
         test_controls=True,
         callback_hosts=["loopback"],
     )
@@ -222,9 +229,10 @@ def _new_app(credentials: Credentials, clock: ManualClock) -> Any:
 
 def _serve(listener: _Listener, credentials: Credentials) -> RecordedServer:
     clock = ManualClock()
-    app = _new_app(credentials, clock)
+    call_ids: list[str] = []
+    app = _new_app(credentials, clock, call_ids)
     listener.switch.app = app
-    return RecordedServer(f"http://127.0.0.1:{listener.port}/v1", credentials, clock, app)
+    return RecordedServer(f"http://127.0.0.1:{listener.port}/v1", credentials, clock, app, call_ids)
 
 
 # ---------------------------------------------------------------- fixtures

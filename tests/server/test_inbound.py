@@ -32,7 +32,9 @@ def app_url(sinch_credentials: Any, sinch_client: Any) -> Iterator[str]:
 
 
 def test_an_ivr_flow_from_ice_to_dice(sinch_server: Any, sinch_client: Any, app_url: str) -> None:
+    sinch_server.use_call_ids("ivr-call-1")  # same inputs, same events, same ids
     call_id = sinch_server.inbound_call(CALLER, APP_NUMBER, presses=["1"], hangup_after=30)
+    assert call_id == "ivr-call-1"
     (ice,) = sinch_server.advance(0)
     assert (ice["event"], ice["status"], ice["callId"]) == ("ice", 200, call_id)
     assert ice["request"]["cli"] == CALLER and ice["request"]["to"]["endpoint"] == APP_NUMBER
