@@ -15,6 +15,7 @@ only lay the code out.
 from __future__ import annotations
 
 import keyword
+import re
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -170,25 +171,10 @@ class Types:
 
     def imports(self, annotations: list[str]) -> tuple[list[str], list[str]]:
         """(params names, model classes) that appear in `annotations`, for TYPE_CHECKING imports."""
-        words = {word for text in annotations for word in _words(text)}
+        words = {word for text in annotations for word in re.findall(r"\w+", text)}
         params = sorted(word for word in words if word.endswith("Param") and word[: -len("Param")] in self.schemas)
         models = sorted({cls for cls, _ in self.classes.values() if cls in words})
-        return params, [f"from ..models.{self._module(cls)} import {cls}" for cls in models]
-
-    def _module(self, cls: str) -> str:
-        return next(module for name, module in self.classes.values() if name == cls)
-
-
-def _words(text: str) -> list[str]:
-    word, words = "", []
-    for char in text + " ":
-        if char.isalnum() or char == "_":
-            word += char
-        else:
-            if word:
-                words.append(word)
-            word = ""
-    return words
+        return params, [f"from ..models.{_module_of(self.classes, cls)} import {cls}" for cls in models]
 
 
 @dataclass

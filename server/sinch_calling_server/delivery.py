@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import logging
 import math
@@ -419,8 +420,8 @@ class CallbackDispatcher:
         if route == "inspector":
             if method not in ("GET", "HEAD"):
                 raise _not_allowed(method, "GET, HEAD")
-            page = (resources.files("sinch_calling_server") / "data" / "inspector.html").read_bytes()
-            return Reply(200, None, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}, page)
+            headers = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}
+            return Reply(200, None, headers, _inspector_page())
         raise ApiError(404, errors.NOT_FOUND, "Resource not found")
 
     def _state(self) -> dict[str, Any]:
@@ -473,6 +474,11 @@ class CallbackDispatcher:
             if not 0 <= hangup_after <= 14400:
                 raise ApiError(400, errors.ILLEGAL_PARAMETERS, "Illegal parameter hangupAfter: 0 to 14400")
         return self.simulation.inbound_call(key, query["cli"], query["to"], presses, hangup_after)
+
+
+@functools.cache
+def _inspector_page() -> bytes:
+    return (resources.files("sinch_calling_server") / "data" / "inspector.html").read_bytes()
 
 
 def _not_allowed(method: str, allow: str) -> ApiError:

@@ -138,12 +138,7 @@ class RecordedServer:
         Only the simulated calls move: requests are still signed and judged by the wall clock, and
         callbacks carry a fresh ``x-timestamp``, so your app's freshness check passes.
         """
-        import httpx
-
-        auth = httpx.BasicAuth(self.credentials.application_key, self.credentials.application_secret)
-        response = httpx.post(f"{self.url}/_sinch/advance", params={"seconds": seconds}, auth=auth, timeout=30)
-        response.raise_for_status()
-        return list(response.json()["deliveries"])
+        return list(self._control("POST", "advance", {"seconds": seconds})["deliveries"])
 
     def inbound_call(
         self,
@@ -160,36 +155,31 @@ class RecordedServer:
         is delivered until ``advance()``: the ICE is due at once, each PIE ``menu_seconds`` (2)
         after its menu, the DiCE at the end. Returns the call id.
         """
-        import httpx
-
-        params: dict[str, str] = {"cli": cli, "to": to, "applicationKey": self.credentials.application_key}
+        params: dict[str, Any] = {"cli": cli, "to": to, "applicationKey": self.credentials.application_key}
         if presses is not None:
             params["presses"] = ",".join(press or "" for press in presses)
         if hangup_after is not None:
             params["hangupAfter"] = f"{hangup_after:g}"
-        auth = httpx.BasicAuth(self.credentials.application_key, self.credentials.application_secret)
-        response = httpx.post(f"{self.url}/_sinch/calls", params=params, auth=auth, timeout=30)
-        response.raise_for_status()
-        return str(response.json()["callId"])
+        return str(self._control("POST", "calls", params)["callId"])
 
     def script_callee(self, number: str, answer: str) -> None:
         """How callouts to ``number`` go: ``"busy"``, ``"noanswer"`` or ``"failed"`` (never
         answered), or ``"machine"`` / ``"human"`` (answered; the ACE carries that AMD result)."""
-        import httpx
-
-        auth = httpx.BasicAuth(self.credentials.application_key, self.credentials.application_secret)
-        params = {"number": number, "answer": answer}
-        httpx.post(f"{self.url}/_sinch/callees", params=params, auth=auth, timeout=30).raise_for_status()
+        self._control("POST", "callees", {"number": number, "answer": answer})
 
     @property
     def deliveries(self) -> list[dict[str, Any]]:
         """Every callback this server delivered (request, answer, status, timing)."""
+        return list(self._control("GET", "deliveries")["deliveries"])
+
+    def _control(self, method: str, route: str, params: dict[str, Any] | None = None) -> Any:
+        """A ``/_sinch/`` test control, with the application's credentials; its JSON (None if empty)."""
         import httpx
 
         auth = httpx.BasicAuth(self.credentials.application_key, self.credentials.application_secret)
-        response = httpx.get(f"{self.url}/_sinch/deliveries", auth=auth, timeout=30)
+        response = httpx.request(method, f"{self.url}/_sinch/{route}", params=params, auth=auth, timeout=30)
         response.raise_for_status()
-        return list(response.json()["deliveries"])
+        return response.json() if response.content else None
 
     def client(self, **options: Any) -> Any:
         from sinch_calling import SinchClient
@@ -244,8 +234,7 @@ def sinch_credentials() -> Credentials:
     return Credentials(secrets.token_hex(16), base64.b64encode(secrets.token_bytes(24)).decode())
 
 
-@pytest.fixture(scope="session")
-def _sinch_listener() -> Iterator[_Listener]:
+def _listening() -> Iterator[_Listener]:
     listener = _Listener()
     listener.start()
     try:
@@ -254,14 +243,9 @@ def _sinch_listener() -> Iterator[_Listener]:
         listener.stop()
 
 
-@pytest.fixture(scope="session")
-def _sinch_session_listener() -> Iterator[_Listener]:
-    listener = _Listener()
-    listener.start()
-    try:
-        yield listener
-    finally:
-        listener.stop()
+# Two listeners: the per-test servers take turns on one, the session's server keeps the other.
+_sinch_listener = pytest.fixture(scope="session", name="_sinch_listener")(_listening)
+_sinch_session_listener = pytest.fixture(scope="session", name="_sinch_session_listener")(_listening)
 
 
 @pytest.fixture

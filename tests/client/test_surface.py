@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,8 @@ from sinch_calling.models import (
     Locale,
     SayInstruction,
 )
+
+from tests.operations import method_of
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = yaml.safe_load((ROOT / "spec" / "calling-api.yaml").read_text())
@@ -208,19 +210,11 @@ def _operations() -> dict[str, tuple[dict[str, Any], list[dict[str, Any]]]]:
     return found
 
 
-def _method(client: Any, entry: dict[str, Any]) -> Callable[..., Any]:
-    target = client
-    for part in entry["resource"].split("."):
-        target = getattr(target, part)
-    method: Callable[..., Any] = getattr(target, entry["method"])
-    return method
-
-
 def test_every_operation_has_a_method_and_every_method_documents_its_arguments(client: SinchClient) -> None:
     assert set(TABLE) == set(_operations())
     for operation_id, (_, params) in _operations().items():
         for entry in TABLE[operation_id]:
-            method = _method(client, entry)
+            method = method_of(client, entry)
             doc = " ".join((method.__doc__ or "").split())
             for param in params:
                 if "$ref" in param:

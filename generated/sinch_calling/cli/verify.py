@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from .._runtime.callbacks import DEFAULT_MAX_AGE, parse_timestamp
-from .._runtime.signing import decode_secret, parse_authorization, request_signature
+from .._runtime.signing import decode_secret, parse_authorization, signature_matches
 
 METHODS = ("POST", "GET", "PUT", "PATCH", "DELETE")
 
@@ -91,7 +91,15 @@ def verify(
 
     def signs(method: str, path: str, body: bytes) -> bool:
         content_type = captured.headers.get("content-type", "")
-        return request_signature(secret_bytes, method, body, content_type, timestamp, path) == signature
+        return signature_matches(
+            secret_bytes,
+            signature,
+            method=method,
+            paths=(path,),
+            body=body,
+            content_type=content_type,
+            timestamp=timestamp,
+        )
 
     if not signs(captured.method, captured.path, captured.body):
         return _diagnose(captured, signs)
